@@ -1,0 +1,31 @@
+// Shared command-line plumbing: argument errors, the --db default, exit codes.
+
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** Bad usage: printed with the command's help hint, exit code 2. */
+export class UsageError extends Error {}
+
+export const EXIT = { ok: 0, findings: 1, usage: 2, quarantined: 3, failed: 4 } as const;
+
+export const DEFAULT_DB = './keytrail.duckdb';
+
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = true) {
+  try {
+    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+export function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${name}: '${value}' is not a positive whole number`);
+  return n;
+}
+
+export function oneOf<T extends string>(value: string | undefined, name: string, choices: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!choices.includes(value as T)) throw new UsageError(`${name}: '${value}' is not one of ${choices.join(', ')}`);
+  return value as T;
+}

@@ -1,0 +1,115 @@
+// keytrail ingest SOURCE: wires a source, the database and the pipeline; prints the summary.
+
+import { ingest, type IngestProgress, type IngestSummary } from '../ingest.js';
+import { parseDay } from '../source/layout.js';
+import { openLocalSource } from '../source/local.js';
+import { openS3Source } from '../source/s3.js';
+import type { LogSource } from '../source/source.js';
+import { Store } from '../store/db.js';
+import { DEFAULT_DB, EXIT, UsageError, parse, positiveInt } from './args.js';
+
+const HELP = `usage: keytrail ingest SOURCE [options]
+
+Loads the KMS events of CloudTrail log objects into a DuckDB file. SOURCE is s3://bucket[/prefix]
+(the trail's bucket and prefix, or any folder of its AWSLogs/ layout) or a local folder (an
+'aws s3 sync' copy, or any tree of *.json.gz / *.json log objects). Safe to re-run and to kill:
+objects already loaded are skipped, and every batch commits with its manifest rows.
+
+options:
+  --db FILE            database file (default ${DEFAULT_DB})
+  --since DATE         first delivery day to read, YYYY-MM-DD (default: two days before the newest
+                       day already read from SOURCE, or everything on the first run)
+  --until DATE         last delivery day to read (default: no limit)
+  --full               list all of SOURCE, not just the days since the last run
+  --retry-quarantined  read quarantined objects again
+  --concurrency N      objects fetched at once (default 32 for S3, 8 for a folder)
+  --workers N          decoding threads (default: one per core)
+  --endpoint-url URL   S3-compatible endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); path-style
+  --wait               wait for another run on the same database to finish instead of failing
+  --json               print the summary as JSON
+  -h, --help           show this help
+
+exit codes: 0 all read; 2 bad usage or unusable source/database; 3 some objects quarantined
+(unreadable, see ingested_objects); 4 some objects could not be fetched (the next run retries them).`;
+
+export async function run(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    db: { type: 'string', default: DEFAULT_DB },
+    since: { type: 'string' },
+    until: { type: 'string' },
+    full: { type: 'boolean', default: false },
+    'retry-quarantined': { type: 'boolean', default: false },
+    concurrency: { type: 'string' },
+    workers: { type: 'string' },
+    'endpoint-url': { type: 'string' },
+    wait: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    help: { type: 'boolean', short: 'h', default: false },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  if (positionals.length !== 1) throw new UsageError('expected exactly one SOURCE (s3://bucket[/prefix] or a folder)');
+  const [spec] = positionals;
+  const isS3 = spec.startsWith('s3://');
+  const range = {
+    since: values.since === undefined ? null : parseDay(values.since, '--since'),
+    until: values.until === undefined ? null : parseDay(values.until, '--until'),
+  };
+  if (range.since && range.until && range.since > range.until) throw new UsageError('--since is after --until');
+  const concurrency = positiveInt(values.concurrency, '--concurrency', isS3 ? 32 : 8);
+  const workers = values.workers === undefined ? undefined : positiveInt(values.workers, '--workers', 1);
+
+  const source: LogSource = isS3
+    ? await openS3Source(spec, { endpointUrl: values['endpoint-url'], concurrency })
+    : await openLocalSource(spec);
+  let store: Store | null = null;
+  try {
+    store = await Store.open(values.db!, { waitMs: values.wait ? 24 * 3600_000 : 0 });
+    const progress = process.stderr.isTTY && !values.json ? progressLine() : null;
+    const summary = await ingest(source, store, { range, full: values.full, retryQuarantined: values['retry-quarantined'], concurrency, workers, onProgress: progress?.update });
+    progress?.done();
+    console.log(values.json ? JSON.stringify(summary, null, 2) : describe(summary));
+    return summary.failed.length > 0 ? EXIT.failed : summary.quarantined.length > 0 ? EXIT.quarantined : EXIT.ok;
+  } finally {
+    store?.close();
+    source.close();
+  }
+}
+
+const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+
+function describe(s: IngestSummary): string {
+  const days = s.range.since || s.range.until ? ` (days ${s.range.since ?? '…'} to ${s.range.until ?? '…'})` : '';
+  const lines = [
+    `keytrail ingest: ${s.objects} objects read (${mb(s.bytes)} MB) from ${s.source}${days}, ` +
+      `${s.skipped} already loaded; ${s.events} events, ${s.kmsEvents} KMS events, ${s.newRows} new rows; ` +
+      `${s.quarantined.length} quarantined, ${s.failed.length} failed; ${s.seconds.toFixed(1)} s`,
+  ];
+  for (const q of s.quarantined.slice(0, 10)) lines.push(`  quarantined ${q.uri}: ${q.error}`);
+  for (const f of s.failed.slice(0, 10)) lines.push(`  failed ${f.uri}: ${f.error}`);
+  const more = s.quarantined.length + s.failed.length - 20;
+  if (more > 0) lines.push(`  … and more: SELECT * FROM ingested_objects WHERE status <> 'ok'`);
+  return lines.join('\n');
+}
+
+/** One self-rewriting line on stderr, at most four times a second. */
+function progressLine() {
+  const started = Date.now();
+  let last = 0;
+  const render = (p: IngestProgress) => {
+    const seconds = Math.max((Date.now() - started) / 1000, 0.001);
+    process.stderr.write(
+      `\r${p.objects} objects  ${mb(p.bytes)} MB  ${p.kmsEvents} KMS of ${p.events} events  ${Math.round(p.events / seconds)} events/s   `,
+    );
+  };
+  return {
+    update: (p: IngestProgress) => {
+      if (Date.now() - last < 250) return;
+      last = Date.now();
+      render(p);
+    },
+    done: () => process.stderr.write('\r\x1b[K'),
+  };
+}

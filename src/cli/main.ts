@@ -1,0 +1,50 @@
+#!/usr/bin/env node
+// keytrail's entry point: picks the command, maps errors to exit codes. Commands live one per file.
+
+import { DatabaseError } from '../store/db.js';
+import { SourceError } from '../source/source.js';
+import { EXIT, UsageError } from './args.js';
+
+type Command = (argv: string[]) => Promise<number>;
+
+const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+  ingest: { summary: 'load CloudTrail KMS events from s3://bucket[/prefix] or a folder into DuckDB', load: async () => (await import('./ingest.js')).run },
+  query: { summary: 'run SQL on the database (read-only)', load: async () => (await import('./query.js')).run },
+};
+
+const USAGE = `usage: keytrail <command> [options]
+
+${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`).join('\n')}
+
+Run keytrail <command> --help for a command's options.`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    console.log(USAGE);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const command = commands[name];
+  if (!command) {
+    console.error(`keytrail: unknown command '${name}'\n\n${USAGE}`);
+    return EXIT.usage;
+  }
+  try {
+    return await (await command.load())(rest);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`keytrail ${name}: ${err.message}\nRun keytrail ${name} --help for usage.`);
+      return EXIT.usage;
+    }
+    if (err instanceof SourceError || err instanceof DatabaseError) {
+      console.error(`keytrail ${name}: ${err.message}`);
+      return EXIT.usage;
+    }
+    console.error(`keytrail ${name}: ${(err as Error)?.stack ?? err}`);
+    return EXIT.failed;
+  }
+}
+
+// The SDK's notice about future Node versions is not the user's concern on every run.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+process.exitCode = await main(process.argv.slice(2));

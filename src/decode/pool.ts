@@ -1,0 +1,95 @@
+// A fixed pool of worker threads for the CPU work of ingest (gunzip, scan, parse, normalise).
+
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+
+export interface DecodeRequest { id: number; bytes: ArrayBuffer; uri: string }
+
+export type DecodeResult =
+  | {
+      id: number; ok: true; events: number; kmsEvents: number;
+      /** One kms_events row per line. */
+      ndjson: string;
+      minTime: string | null; maxTime: string | null; badRecords: string[];
+    }
+  | { id: number; ok: false; objectError: boolean; error: string };
+
+export type Decoded = Omit<Extract<DecodeResult, { ok: true }>, 'id' | 'ok'>;
+
+/** The object cannot be read as a CloudTrail log object: it is quarantined. */
+export class BadObjectError extends Error {}
+
+// Under vitest the pool runs from the TypeScript sources: the worker then needs tsx to load.
+const workerUrl = import.meta.url.endsWith('.ts') ? new URL('./worker.ts', import.meta.url) : new URL('./worker.js', import.meta.url);
+const workerOptions = import.meta.url.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {};
+
+interface Pending { resolve: (d: Decoded) => void; reject: (e: Error) => void }
+
+export class DecodePool {
+  private readonly idle: Worker[] = [];
+  private readonly queue: Array<{ request: DecodeRequest; pending: Pending }> = [];
+  private readonly pending = new Map<number, Pending>();
+  private readonly workers: Worker[] = [];
+  private nextId = 0;
+  private failure: Error | null = null;
+
+  constructor(size = Math.max(1, availableParallelism())) {
+    for (let i = 0; i < size; i++) {
+      const worker = new Worker(workerUrl, workerOptions);
+      worker.on('message', (result: DecodeResult) => this.settle(worker, result));
+      worker.on('error', (err) => this.fail(err));
+      worker.on('exit', (code) => code !== 0 && this.fail(new Error(`decode worker exited with code ${code}`)));
+      worker.unref();
+      this.workers.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  /** Decodes one object; the bytes are moved to the worker, not copied. */
+  decode(bytes: Uint8Array, uri: string): Promise<Decoded> {
+    if (this.failure) return Promise.reject(this.failure);
+    const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
+      ? bytes.buffer
+      : bytes.slice().buffer;
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request: { id: this.nextId++, bytes: owned, uri }, pending: { resolve, reject } });
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.idle.length > 0 && this.queue.length > 0) {
+      const worker = this.idle.pop()!;
+      const { request, pending } = this.queue.shift()!;
+      this.pending.set(request.id, pending);
+      worker.ref();
+      worker.postMessage(request, [request.bytes]);
+    }
+  }
+
+  private settle(worker: Worker, result: DecodeResult): void {
+    const pending = this.pending.get(result.id);
+    this.pending.delete(result.id);
+    worker.unref();
+    this.idle.push(worker);
+    this.dispatch();
+    if (!pending) return;
+    if (result.ok) {
+      const { id: _id, ok: _ok, ...decoded } = result;
+      pending.resolve(decoded);
+    } else {
+      pending.reject(result.objectError ? new BadObjectError(result.error) : new Error(result.error));
+    }
+  }
+
+  private fail(err: Error): void {
+    this.failure = err;
+    for (const pending of this.pending.values()) pending.reject(err);
+    this.pending.clear();
+    for (const { pending } of this.queue.splice(0)) pending.reject(err);
+  }
+}

@@ -1,0 +1,211 @@
+// Log objects in S3, through the AWS SDK: the standard credential chain and region resolution,
+// --endpoint-url or AWS_ENDPOINT_URL(_S3) for S3-compatible servers (path-style then).
+// Listing knows the CloudTrail layout, so a date range lists only the days in it.
+
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
+import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { dayFolder, deliveryDay, inRange, isLogObjectKey, type DayRange } from './layout.js';
+import { SourceError, type LogObjectRef, type LogSource } from './source.js';
+
+export interface S3Options {
+  endpointUrl?: string;
+  concurrency: number;
+  /** Attempts per object before it is left for the next run. */
+  maxAttempts?: number;
+  /** Base of the exponential backoff between attempts, in ms. */
+  backoffMs?: number;
+}
+
+export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
+  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
+  if (!m || !m[1]) throw new SourceError(`${uri}: not an s3://bucket[/prefix] URI`);
+  return { bucket: m[1], prefix: m[2] };
+}
+
+export async function openS3Source(uri: string, options: S3Options): Promise<LogSource> {
+  const { bucket, prefix: given } = parseS3Uri(uri);
+  const prefix = given === '' || given.endsWith('/') ? given : `${given}/`; // a prefix names a folder
+  const client = await makeClient(options);
+  const lister = new Lister(client, bucket);
+  const maxAttempts = options.maxAttempts ?? 6;
+  const backoffMs = options.backoffMs ?? 200;
+  return {
+    name: `s3://${bucket}/${prefix}`,
+    list: (range) => lister.list(prefix, range),
+    read: (ref) => withRetries(ref.uri, maxAttempts, backoffMs, () => getObject(client, bucket, ref)),
+    close: () => client.destroy(),
+  };
+}
+
+async function makeClient(options: S3Options): Promise<S3Client> {
+  const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
+  const agentOptions = { keepAlive: true, maxSockets: options.concurrency };
+  const make = (region?: string) =>
+    new S3Client({
+      region,
+      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
+      followRegionRedirects: true,
+      maxAttempts: 4, // the SDK's own retries for throttling, 5xx and connection errors, per request
+      requestChecksumCalculation: 'WHEN_REQUIRED',
+      responseChecksumValidation: 'WHEN_REQUIRED',
+      requestHandler: { httpAgent: new HttpAgent(agentOptions), httpsAgent: new HttpsAgent(agentOptions) },
+    });
+  const client = make();
+  try {
+    await client.config.region();
+    return client;
+  } catch {
+    // No region configured anywhere: any region works for a bucket, the SDK follows redirects.
+    client.destroy();
+    return make('us-east-1');
+  }
+}
+
+async function getObject(client: S3Client, bucket: string, ref: LogObjectRef): Promise<Uint8Array> {
+  const key = ref.uri.slice(`s3://${bucket}/`.length);
+  const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ref.etag || undefined }));
+  if (!out.Body) throw new Error('empty response body');
+  const bytes = await out.Body.transformToByteArray();
+  if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
+    throw Object.assign(new Error(`connection dropped: ${bytes.byteLength} of ${out.ContentLength} bytes`), { retryable: true });
+  }
+  return bytes;
+}
+
+/** Retries what the SDK cannot: a body cut off mid-read, and throttling that outlasts its attempts. */
+async function withRetries<T>(uri: string, attempts: number, backoffMs: number, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (attempt >= attempts || !isRetryable(err)) throw new Error(`${uri}: ${describeS3Error(err)}`);
+      const delay = backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+function isRetryable(err: unknown): boolean {
+  const e = err as { name?: string; code?: string; retryable?: boolean; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode ?? 0;
+  return Boolean(
+    e.retryable || e.$retryable || status >= 500 || status === 429 ||
+      ['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'TimeoutError'].includes(e.name ?? '') ||
+      ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(e.code ?? '') ||
+      /socket hang up|premature close|aborted/i.test(String((err as Error)?.message)),
+  );
+}
+
+export function describeS3Error(err: unknown): string {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  return `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}${status ? ` (HTTP ${status})` : ''}`;
+}
+
+const HIGHEST = '\uffff'; // sorts after every ASCII key: StartAfter prefix+HIGHEST skips the whole prefix
+
+class Lister {
+  constructor(private readonly client: S3Client, private readonly bucket: string) {}
+
+  async *list(prefix: string, range: DayRange): AsyncGenerator<LogObjectRef> {
+    if (range.since === null && range.until === null) {
+      yield* this.listFiltered(prefix, range);
+      return;
+    }
+    let found = false;
+    for await (const regionPrefix of this.regionPrefixes(prefix)) {
+      found = true;
+      yield* this.listDays(regionPrefix, range);
+    }
+    if (!found) yield* this.listFiltered(prefix, range); // not the CloudTrail layout: filter by name
+  }
+
+  /** Every object under the prefix whose name says it is a log in range. */
+  private async *listFiltered(prefix: string, range: DayRange, startAfter?: string): AsyncGenerator<LogObjectRef> {
+    for await (const page of this.pages(prefix, startAfter)) {
+      for (const object of page.Contents ?? []) {
+        const key = object.Key ?? '';
+        if (!isLogObjectKey(key)) continue;
+        const day = deliveryDay(key);
+        if (range.until !== null && day !== null && day > range.until) return; // keys sort by day within a region
+        if (!inRange(day, range)) continue;
+        yield { uri: `s3://${this.bucket}/${key}`, etag: object.ETag ?? '', size: object.Size ?? 0, day };
+      }
+    }
+  }
+
+  /** One region's folder from the first day of the range on, stopping after its last day. */
+  private listDays(regionPrefix: string, range: DayRange): AsyncGenerator<LogObjectRef> {
+    const startAfter = range.since ? regionPrefix + dayFolder(range.since).slice(0, -1) : undefined;
+    return this.listFiltered(regionPrefix, range, startAfter);
+  }
+
+  /** The <...>/CloudTrail/<region>/ folders at or under a prefix, found level by level. */
+  private async *regionPrefixes(prefix: string): AsyncGenerator<string> {
+    const at = prefix.indexOf('AWSLogs/');
+    if (at === -1) {
+      yield* this.regionPrefixes(`${prefix}AWSLogs/`); // the trail's own prefix, or none
+      return;
+    }
+    const root = prefix.slice(0, at + 'AWSLogs/'.length);
+    yield* this.walk(root, prefix.slice(root.length).split('/').filter(Boolean));
+  }
+
+  private async *walk(root: string, parts: string[]): AsyncGenerator<string> {
+    const accountAt = parts[0]?.startsWith('o-') ? 1 : 0; // organization trails add AWSLogs/<o-id>/
+    const here = root + parts.map((p) => `${p}/`).join('');
+    if (parts.length <= accountAt) {
+      for await (const child of this.children(here)) yield* this.walk(root, [...parts, child]);
+    } else if (parts.length === accountAt + 1) {
+      yield* this.walk(root, [...parts, 'CloudTrail']);
+    } else if (parts[accountAt + 1] !== 'CloudTrail') {
+      return;
+    } else if (parts.length === accountAt + 2) {
+      for await (const region of this.children(here)) yield `${here}${region}/`;
+    } else if (parts.length === accountAt + 3) {
+      yield here;
+    }
+  }
+
+  /**
+   * The distinct next path segments under a prefix, one request each (StartAfter skips the rest):
+   * works on every S3-compatible server, unlike Delimiter on nested keys.
+   */
+  private async *children(prefix: string): AsyncGenerator<string> {
+    let startAfter = prefix;
+    for (;;) {
+      const out = await this.send(prefix, startAfter, 1);
+      const key = out.Contents?.[0]?.Key;
+      if (!key) return;
+      const rest = key.slice(prefix.length);
+      const slash = rest.indexOf('/');
+      if (slash === -1) {
+        startAfter = key; // a file at this level
+        continue;
+      }
+      const child = rest.slice(0, slash);
+      yield child;
+      startAfter = `${prefix}${child}/${HIGHEST}`;
+    }
+  }
+
+  private async *pages(prefix: string, startAfter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+    let token: string | undefined;
+    do {
+      const out = await this.send(prefix, token ? undefined : startAfter, undefined, token);
+      yield out;
+      token = out.IsTruncated ? out.NextContinuationToken : undefined;
+    } while (token);
+  }
+
+  private async send(prefix: string, startAfter?: string, maxKeys?: number, token?: string): Promise<ListObjectsV2CommandOutput> {
+    try {
+      return await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys, ContinuationToken: token }),
+      );
+    } catch (err) {
+      throw new SourceError(`s3://${this.bucket}/${prefix}: listing failed: ${describeS3Error(err)}`);
+    }
+  }
+}

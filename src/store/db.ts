@@ -1,0 +1,130 @@
+// The DuckDB file: opening it (one writer at a time), creating the schema, running SQL.
+
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  BOOLEAN, DuckDBConnection, DuckDBInstance, DuckDBTypeId, LIST, VARCHAR, listValue,
+  type DuckDBResultReader, type DuckDBType, type DuckDBValue,
+} from '@duckdb/node-api';
+import { KMS_EVENT_CATALOGUE } from '../kms/catalogue.js';
+import { schemasDir } from '../paths.js';
+
+export type SqlParam = DuckDBValue;
+export type Row = Record<string, unknown>;
+
+/** The database cannot be opened: missing file for a read, or another process writes it. */
+export class DatabaseError extends Error {}
+
+export interface OpenOptions {
+  readOnly?: boolean;
+  /** Wait up to this long (ms) for another writer to finish instead of failing at once. */
+  waitMs?: number;
+}
+
+const LOCK_RE = /Could not set lock on file .*Conflicting lock is held in (.*?) \(PID (\d+)\)/s;
+
+export class Store {
+  private constructor(private readonly instance: DuckDBInstance, readonly connection: DuckDBConnection, readonly path: string) {}
+
+  static async open(path: string, options: OpenOptions = {}): Promise<Store> {
+    const deadline = Date.now() + (options.waitMs ?? 0);
+    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+      try {
+        const instance = await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+        const store = new Store(instance, await instance.connect(), path);
+        if (!options.readOnly) await store.createSchema();
+        return store;
+      } catch (err) {
+        const message = (err as Error).message;
+        const lock = LOCK_RE.exec(message);
+        if (lock && Date.now() < deadline) {
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          continue;
+        }
+        if (lock) {
+          throw new DatabaseError(
+            `${path} is in use by another process (PID ${lock[2]}, ${lock[1]}), probably another keytrail ingest; ` +
+              'try again when it has finished, or pass --wait to wait for it',
+          );
+        }
+        if (/Cannot open database .* in read-only mode: database does not exist|No such file or directory/i.test(message)) {
+          throw new DatabaseError(`${path}: no such database (run keytrail ingest first, or pass --db)`);
+        }
+        throw new DatabaseError(`${path}: ${message}`);
+      }
+    }
+  }
+
+  /** Runs a statement; `types` types parameters DuckDB cannot infer (lists that may hold NULLs). */
+  async run(sql: string, params?: SqlParam[], types?: DuckDBType[]): Promise<number> {
+    const result = await this.connection.run(sql, params, types);
+    return result.rowsChanged;
+  }
+
+  async all<T extends Row = Row>(sql: string, params?: SqlParam[]): Promise<T[]> {
+    return plainRows(await this.connection.runAndReadAll(sql, params)) as T[];
+  }
+
+  async transaction<T>(work: () => Promise<T>): Promise<T> {
+    await this.connection.run('BEGIN TRANSACTION');
+    try {
+      const result = await work();
+      await this.connection.run('COMMIT');
+      return result;
+    } catch (err) {
+      await this.connection.run('ROLLBACK').catch(() => {});
+      throw err;
+    }
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  private async createSchema(): Promise<void> {
+    for (const file of ['kms_events.sql', 'views.sql']) {
+      await this.connection.run(readFileSync(join(schemasDir, file), 'utf8'));
+    }
+    await this.run(
+      `CREATE OR REPLACE TABLE kms_event_catalogue AS
+       SELECT unnest($1::VARCHAR[]) AS event_name, unnest($2::VARCHAR[]) AS category, unnest($3::BOOLEAN[]) AS emitted_by_kms`,
+      [
+        listValue(KMS_EVENT_CATALOGUE.map((k) => k.eventName)),
+        listValue(KMS_EVENT_CATALOGUE.map((k) => k.category)),
+        listValue(KMS_EVENT_CATALOGUE.map((k) => k.emittedByKms)),
+      ],
+      [LIST(VARCHAR), LIST(VARCHAR), LIST(BOOLEAN)],
+    );
+  }
+}
+
+const INTEGER_TYPES = new Set<DuckDBTypeId>([
+  DuckDBTypeId.TINYINT, DuckDBTypeId.SMALLINT, DuckDBTypeId.INTEGER, DuckDBTypeId.BIGINT, DuckDBTypeId.HUGEINT,
+  DuckDBTypeId.UTINYINT, DuckDBTypeId.USMALLINT, DuckDBTypeId.UINTEGER, DuckDBTypeId.UBIGINT, DuckDBTypeId.UHUGEINT,
+]);
+
+/**
+ * Result rows as plain JSON values: whole numbers as numbers (text only past 2^53), JSON columns
+ * parsed, dates 'YYYY-MM-DD' and timestamps 'YYYY-MM-DD HH:MM:SS[.ffffff]' (UTC) as DuckDB prints them.
+ */
+export function plainRows(reader: DuckDBResultReader): Row[] {
+  const names = reader.columnNames();
+  const types = reader.columnTypes();
+  const rows = reader.getRowObjectsJson() as Row[];
+  names.forEach((name, i) => {
+    const type = types[i];
+    if (INTEGER_TYPES.has(type.typeId)) {
+      for (const row of rows) {
+        const v = row[name];
+        if (typeof v === 'string' && Number.isSafeInteger(Number(v))) row[name] = Number(v);
+      }
+    } else if (type.alias === 'JSON') {
+      for (const row of rows) {
+        const v = row[name];
+        if (typeof v === 'string') row[name] = JSON.parse(v);
+      }
+    }
+  });
+  return rows;
+}
