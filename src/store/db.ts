@@ -1,6 +1,6 @@
 // The DuckDB file: opening it (one writer at a time), creating the schema, running SQL.
 
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   BOOLEAN, DuckDBConnection, DuckDBInstance, DuckDBTypeId, LIST, VARCHAR, listValue,
@@ -65,6 +65,10 @@ export class Store {
     return plainRows(await this.connection.runAndReadAll(sql, params)) as T[];
   }
 
+  async allNamed<T extends Row = Row>(sql: string, params: Record<string, SqlParam>): Promise<T[]> {
+    return plainRows(await this.connection.runAndReadAll(sql, params)) as T[];
+  }
+
   async transaction<T>(work: () => Promise<T>): Promise<T> {
     await this.connection.run('BEGIN TRANSACTION');
     try {
@@ -83,8 +87,10 @@ export class Store {
   }
 
   private async createSchema(): Promise<void> {
-    for (const file of ['kms_events.sql', 'views.sql']) {
-      await this.connection.run(readFileSync(join(schemasDir, file), 'utf8'));
+    // schemas/duckdb/*.sql in name order: tables first, then the views over them.
+    const dir = join(schemasDir, 'duckdb');
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
+      await this.connection.run(readFileSync(join(dir, file), 'utf8'));
     }
     await this.run(
       `CREATE OR REPLACE TABLE kms_event_catalogue AS
