@@ -19,9 +19,15 @@ export type Decoded = Omit<Extract<DecodeResult, { ok: true }>, 'id' | 'ok'>;
 /** The object cannot be read as a CloudTrail log object: it is quarantined. */
 export class BadObjectError extends Error {}
 
-// Under vitest the pool runs from the TypeScript sources: the worker then needs tsx to load.
-const workerUrl = import.meta.url.endsWith('.ts') ? new URL('./worker.ts', import.meta.url) : new URL('./worker.js', import.meta.url);
-const workerOptions = import.meta.url.endsWith('.ts') ? { execArgv: ['--import', 'tsx'] } : {};
+// Under vitest the pool runs from the TypeScript sources: the worker then loads through tsx.
+const fromSources = import.meta.url.endsWith('.ts');
+const workerUrl = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url);
+
+function startWorker(): Worker {
+  if (!fromSources) return new Worker(workerUrl);
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+  return new Worker(boot, { eval: true });
+}
 
 interface Pending { resolve: (d: Decoded) => void; reject: (e: Error) => void }
 
@@ -35,7 +41,7 @@ export class DecodePool {
 
   constructor(size = Math.max(1, availableParallelism())) {
     for (let i = 0; i < size; i++) {
-      const worker = new Worker(workerUrl, workerOptions);
+      const worker = startWorker();
       worker.on('message', (result: DecodeResult) => this.settle(worker, result));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => code !== 0 && this.fail(new Error(`decode worker exited with code ${code}`)));
