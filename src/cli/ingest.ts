@@ -24,6 +24,7 @@ options:
   --retry-quarantined  read quarantined objects again
   --concurrency N      objects fetched at once (default 32 for S3, 8 for a folder)
   --workers N          decoding threads (default: one per core)
+  --batch-objects N    objects per transaction (default 2000; a batch also commits at 32 MB of rows)
   --endpoint-url URL   S3-compatible endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); path-style
   --wait               wait for another run on the same database to finish instead of failing
   --json               print the summary as JSON
@@ -41,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     'retry-quarantined': { type: 'boolean', default: false },
     concurrency: { type: 'string' },
     workers: { type: 'string' },
+    'batch-objects': { type: 'string' },
     'endpoint-url': { type: 'string' },
     wait: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -60,6 +62,7 @@ export async function run(argv: string[]): Promise<number> {
   if (range.since && range.until && range.since > range.until) throw new UsageError('--since is after --until');
   const concurrency = positiveInt(values.concurrency, '--concurrency', isS3 ? 32 : 8);
   const workers = values.workers === undefined ? undefined : positiveInt(values.workers, '--workers', 1);
+  const batchObjects = positiveInt(values['batch-objects'], '--batch-objects', 2000);
 
   const source: LogSource = isS3
     ? await openS3Source(spec, { endpointUrl: values['endpoint-url'], concurrency })
@@ -68,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     store = await Store.open(values.db!, { waitMs: values.wait ? 24 * 3600_000 : 0 });
     const progress = process.stderr.isTTY && !values.json ? progressLine() : null;
-    const summary = await ingest(source, store, { range, full: values.full, retryQuarantined: values['retry-quarantined'], concurrency, workers, onProgress: progress?.update });
+    const summary = await ingest(source, store, { range, full: values.full, retryQuarantined: values['retry-quarantined'], concurrency, workers, batchObjects, onProgress: progress?.update });
     progress?.done();
     console.log(values.json ? JSON.stringify(summary, null, 2) : describe(summary));
     return summary.failed.length > 0 ? EXIT.failed : summary.quarantined.length > 0 ? EXIT.quarantined : EXIT.ok;

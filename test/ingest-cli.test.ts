@@ -1,0 +1,114 @@
+// keytrail ingest as a process: killed halfway, two at once, exit codes and output.
+
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from './helpers/cli.js';
+import { sql } from './helpers/ingest.js';
+import { logObjectKey, tempDir, writeLogObject, writeRaw } from './helpers/log-objects.js';
+import { mixedRecords } from './helpers/records.js';
+
+const OBJECTS = 1200;
+const KMS_PER_OBJECT = 20;
+const { dir, cleanup } = tempDir();
+const trail = join(dir, 'trail');
+
+beforeAll(() => {
+  for (let i = 0; i < OBJECTS; i++) {
+    const minute = String(i % 60).padStart(2, '0');
+    const hour = String(Math.floor(i / 60) % 24).padStart(2, '0');
+    const day = `2024-05-0${1 + Math.floor(i / 1440)}`;
+    writeLogObject(trail, logObjectKey('111111111111', 'us-east-1', `${day}T${hour}:${minute}:00Z`), mixedRecords(KMS_PER_OBJECT, 25));
+  }
+});
+afterAll(cleanup);
+
+const rows = async (db: string) => (await sql<{ n: number }>(db, 'SELECT count(*) AS n FROM kms_events'))[0].n;
+
+describe('keytrail ingest (process)', () => {
+  it('killed with SIGKILL mid-run, then run again, ends with exactly the right rows', async () => {
+    const db = join(dir, 'killed.duckdb');
+    const run = startCli(['ingest', trail, '--db', db, '--batch-objects', '40', '--workers', '1', '--concurrency', '2']);
+    // Kill once some batches have committed (the WAL grows with each commit), not before.
+    for (let i = 0; i < 200; i++) {
+      await sleep(50);
+      const { size } = await import('node:fs').then((fs) => fs.statSync(`${db}.wal`, { throwIfNoEntry: false }) ?? { size: 0 });
+      if (size > 2_000_000) break;
+    }
+    run.child.kill('SIGKILL');
+    const killed = await run.done;
+    expect(killed.signal).toBe('SIGKILL');
+
+    const partial = await rows(db);
+    expect(partial).toBeGreaterThan(0);
+    expect(partial).toBeLessThan(OBJECTS * KMS_PER_OBJECT);
+    expect(partial % KMS_PER_OBJECT).toBe(0); // whole objects only
+
+    const rerun = await runCli(['ingest', trail, '--db', db, '--json']);
+    expect(rerun.code).toBe(0);
+    const summary = JSON.parse(rerun.stdout);
+    expect(summary.skipped + summary.objects).toBe(OBJECTS);
+    expect(await rows(db)).toBe(OBJECTS * KMS_PER_OBJECT);
+    expect(await sql(db, 'SELECT event_id FROM kms_events GROUP BY event_id HAVING count(*) > 1')).toEqual([]);
+    expect((await sql<{ n: number }>(db, 'SELECT count(DISTINCT object_uri) AS n FROM ingested_objects'))[0].n).toBe(OBJECTS);
+    expect((await sql<{ n: number }>(db, 'SELECT count(*) AS n FROM ingested_objects'))[0].n).toBe(OBJECTS);
+    expect(await sql(db, 'SELECT status FROM ingest_runs ORDER BY run_id')).toEqual([{ status: 'interrupted' }, { status: 'ok' }]);
+  }, 120_000);
+
+  it('a second run on the same database fails at once, or waits with --wait', async () => {
+    const db = join(dir, 'shared.duckdb');
+    const first = startCli(['ingest', trail, '--db', db, '--workers', '1', '--concurrency', '1']);
+    await sleep(700);
+    const started = Date.now();
+    const second = await runCli(['ingest', trail, '--db', db]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toMatch(/is in use by another process \(PID \d+.*pass --wait/s);
+    const waiting = await runCli(['ingest', trail, '--db', db, '--wait', '--json']);
+    expect((await first.done).code).toBe(0);
+    expect(waiting.code).toBe(0);
+    expect(JSON.parse(waiting.stdout)).toMatchObject({ objects: 0, skipped: OBJECTS });
+    expect(await rows(db)).toBe(OBJECTS * KMS_PER_OBJECT);
+  }, 120_000);
+
+  it('says what went wrong, with exit codes cron can act on', async () => {
+    const small = join(dir, 'small');
+    writeLogObject(small, logObjectKey('111111111111', 'us-east-1', '2024-05-01T00:05:00Z'), mixedRecords(2, 2));
+    const db = join(dir, 'small.duckdb');
+    const ok = await runCli(['ingest', small, '--db', db]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/^keytrail ingest: 1 objects read .* 4 events, 2 KMS events, 2 new rows; 0 quarantined, 0 failed/);
+    expect(ok.stderr).toBe('');
+
+    writeRaw(small, logObjectKey('111111111111', 'us-east-1', '2024-05-01T00:10:00Z'), 'garbage');
+    const bad = await runCli(['ingest', small, '--db', db]);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toMatch(/1 quarantined/);
+    expect(bad.stdout).toMatch(/quarantined .*T0010Z.*: not JSON/);
+
+    for (const [args, message] of [
+      [['ingest'], /expected exactly one SOURCE/],
+      [['ingest', join(dir, 'nope')], /no such folder/],
+      [['ingest', small, '--since', '2024-02-30'], /--since: '2024-02-30' is not a date/],
+      [['ingest', small, '--concurrency', '0'], /--concurrency: '0' is not a positive whole number/],
+      [['ingest', small, '--frobnicate'], /Unknown option '--frobnicate'/],
+      [['ingest', 's3://'], /not an s3:\/\/bucket/],
+      [['query', 'SELECT nope FROM kms_events', '--db', db], /the query failed: Binder Error/],
+      [['query', 'SELECT 1', '--db', join(dir, 'missing.duckdb')], /no such database/],
+      [['frobnicate'], /unknown command/],
+    ] as const) {
+      const result = await runCli([...args]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toMatch(message);
+    }
+  }, 60_000);
+
+  it('query prints tables, CSV, JSON and NDJSON', async () => {
+    const db = join(dir, 'small.duckdb');
+    const q = 'SELECT event_name, count(*) AS n FROM kms_events GROUP BY ALL ORDER BY n DESC';
+    expect((await runCli(['query', q, '--db', db])).stdout).toMatch(/^event_name\s+n\n-+\s+-+\nDecrypt\s+2\n\(1 row\)/);
+    expect((await runCli(['query', q, '--db', db, '--format', 'csv'])).stdout).toBe('event_name,n\nDecrypt,2\n');
+    expect(JSON.parse((await runCli(['query', q, '--db', db, '--format', 'json'])).stdout)).toEqual([{ event_name: 'Decrypt', n: 2 }]);
+    expect((await runCli(['query', q, '--db', db, '--format', 'ndjson'])).stdout).toBe('{"event_name":"Decrypt","n":2}\n');
+  }, 30_000);
+});
