@@ -1,6 +1,7 @@
 // Shared command-line plumbing: argument errors, the --db default, exit codes.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseDay } from '../source/layout.js';
 
 /** Bad usage: printed with the command's help hint, exit code 2. */
 export class UsageError extends Error {}
@@ -28,4 +29,14 @@ export function oneOf<T extends string>(value: string | undefined, name: string,
   if (value === undefined) return fallback;
   if (!choices.includes(value as T)) throw new UsageError(`${name}: '${value}' is not one of ${choices.join(', ')}`);
   return value as T;
+}
+
+/** A DATE option ('YYYY-MM-DD'), or null when absent. */
+export function dayOption(value: string | undefined, name: string): string | null {
+  if (value === undefined) return null;
+  try {
+    return parseDay(value, name);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
 }

@@ -1,12 +1,11 @@
 // keytrail ingest SOURCE: wires a source, the database and the pipeline; prints the summary.
 
 import { ingest, type IngestProgress, type IngestSummary } from '../ingest.js';
-import { parseDay } from '../source/layout.js';
 import { openLocalSource } from '../source/local.js';
 import { openS3Source } from '../source/s3.js';
 import type { LogSource } from '../source/source.js';
 import { Store } from '../store/db.js';
-import { DEFAULT_DB, EXIT, UsageError, parse, positiveInt } from './args.js';
+import { DEFAULT_DB, EXIT, UsageError, dayOption, parse, positiveInt } from './args.js';
 
 const HELP = `usage: keytrail ingest SOURCE [options]
 
@@ -56,8 +55,8 @@ export async function run(argv: string[]): Promise<number> {
   const [spec] = positionals;
   const isS3 = spec.startsWith('s3://');
   const range = {
-    since: values.since === undefined ? null : parseDay(values.since, '--since'),
-    until: values.until === undefined ? null : parseDay(values.until, '--until'),
+    since: dayOption(values.since, '--since'),
+    until: dayOption(values.until, '--until'),
   };
   if (range.since && range.until && range.since > range.until) throw new UsageError('--since is after --until');
   const concurrency = positiveInt(values.concurrency, '--concurrency', isS3 ? 32 : 8);
