@@ -1,0 +1,67 @@
+// A local S3 server (s3rver) for the demo, the benchmark and the tests, and a client for it.
+
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import pLimit from 'p-limit';
+
+export interface LocalS3 {
+  endpoint: string;
+  /** Environment for a keytrail process that talks to this server. */
+  env: Record<string, string>;
+  client: S3Client;
+  stop(): Promise<void>;
+}
+
+const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
+
+export async function startLocalS3(directory?: string): Promise<LocalS3> {
+  const dir = directory ?? mkdtempSync(join(tmpdir(), 'keytrail-s3-'));
+  const fromSources = import.meta.url.endsWith('.ts');
+  const script = new URL(fromSources ? './s3rver-process.ts' : './s3rver-process.js', import.meta.url).pathname;
+  const args = ['--openssl-legacy-provider', ...(fromSources ? ['--import', 'tsx'] : []), script, dir];
+  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`s3rver exited with code ${code}`)));
+    child.stdout!.once('data', (data) => resolve(Number(String(data).trim())));
+  });
+  const endpoint = `http://127.0.0.1:${port}`;
+  const client = new S3Client({
+    endpoint, forcePathStyle: true, region: 'us-east-1', credentials: CREDENTIALS,
+    requestChecksumCalculation: 'WHEN_REQUIRED', // s3rver stores streamed checksummed bodies corrupted
+  });
+  return {
+    endpoint,
+    client,
+    env: { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' },
+    stop: async () => {
+      client.destroy();
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      if (!directory) rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Uploads every file under folder to bucket, keyed by its path relative to folder. */
+export async function uploadFolder(client: S3Client, bucket: string, folder: string, files: string[], concurrency = 16): Promise<void> {
+  await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
+    if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
+  });
+  const limit = pLimit(concurrency);
+  await Promise.all(
+    files.map((file) =>
+      limit(async () => {
+        const Key = relative(folder, file).split('\\').join('/');
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: await readFile(file) }));
+      }),
+    ),
+  );
+}
