@@ -5,7 +5,7 @@
 import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { dayFolder, deliveryDay, inRange, isLogObjectKey, type DayRange } from './layout.js';
+import { dayFolder, daysOf, deliveryDay, inRange, isLogObjectKey, type DayRange } from './layout.js';
 import { SourceError, type LogObjectRef, type LogSource } from './source.js';
 
 export interface S3Options {
@@ -122,8 +122,8 @@ class Lister {
   }
 
   /** Every object under the prefix whose name says it is a log in range. */
-  private async *listFiltered(prefix: string, range: DayRange, startAfter?: string): AsyncGenerator<LogObjectRef> {
-    for await (const page of this.pages(prefix, startAfter)) {
+  private async *listFiltered(prefix: string, range: DayRange): AsyncGenerator<LogObjectRef> {
+    for await (const page of this.pages(prefix)) {
       for (const object of page.Contents ?? []) {
         const key = object.Key ?? '';
         if (!isLogObjectKey(key)) continue;
@@ -135,10 +135,14 @@ class Lister {
     }
   }
 
-  /** One region's folder from the first day of the range on, stopping after its last day. */
-  private listDays(regionPrefix: string, range: DayRange): AsyncGenerator<LogObjectRef> {
-    const startAfter = range.since ? regionPrefix + dayFolder(range.since).slice(0, -1) : undefined;
-    return this.listFiltered(regionPrefix, range, startAfter);
+  /** One region's day folders in the range, one listing each: nothing outside the range is listed. */
+  private async *listDays(regionPrefix: string, range: DayRange): AsyncGenerator<LogObjectRef> {
+    if (range.since === null) {
+      yield* this.listFiltered(regionPrefix, range); // stops at the first key past --until
+      return;
+    }
+    const until = range.until ?? new Date().toISOString().slice(0, 10);
+    for (const day of daysOf({ since: range.since, until })) yield* this.listFiltered(regionPrefix + dayFolder(day), range);
   }
 
   /** The <...>/CloudTrail/<region>/ folders at or under a prefix, found level by level. */
@@ -190,10 +194,10 @@ class Lister {
     }
   }
 
-  private async *pages(prefix: string, startAfter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+  private async *pages(prefix: string): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
-      const out = await this.send(prefix, token ? undefined : startAfter, undefined, token);
+      const out = await this.send(prefix, undefined, undefined, token);
       yield out;
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);

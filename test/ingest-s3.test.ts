@@ -1,0 +1,102 @@
+// keytrail ingest s3://… against a real local S3 server, through a proxy that throttles and drops.
+
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalS3, uploadFolder, type LocalS3 } from '../scripts/local-s3.js';
+import { runCli } from './helpers/cli.js';
+import { startFaultyProxy, type FaultyProxy } from './helpers/faulty-proxy.js';
+import { sql } from './helpers/ingest.js';
+import { logObjectKey, tempDir, writeLogObject, writeRaw } from './helpers/log-objects.js';
+import { mixedRecords } from './helpers/records.js';
+
+const BUCKET = 'org-trail';
+const DAYS = ['2024-05-01', '2024-05-02', '2024-05-03', '2024-05-04'];
+const { dir, cleanup } = tempDir();
+const trail = join(dir, 'trail');
+let s3: LocalS3;
+let proxy: FaultyProxy;
+let files: string[];
+
+function walk(d: string): string[] {
+  return readdirSync(d).flatMap((name) => (statSync(join(d, name)).isDirectory() ? walk(join(d, name)) : [join(d, name)]));
+}
+
+beforeAll(async () => {
+  // An organization trail under a prefix: 2 accounts x 2 regions x 4 days, > 1000 objects so listings page.
+  let i = 0;
+  for (const account of ['111111111111', '222222222222']) {
+    for (const region of ['us-east-1', 'eu-west-1']) {
+      for (const day of DAYS) {
+        for (let n = 0; n < 70; n++, i++) {
+          const time = `${day}T${String(Math.floor(n / 6)).padStart(2, '0')}:${String((n % 6) * 10).padStart(2, '0')}:00Z`;
+          writeLogObject(join(trail, 'logs'), logObjectKey(account, region, time, 'o-abcdef1234'), mixedRecords(i % 7, 3, { account, region, time }));
+        }
+      }
+    }
+  }
+  writeRaw(join(trail, 'logs'), 'AWSLogs/o-abcdef1234/111111111111/CloudTrail-Digest/us-east-1/2024/05/01/111111111111_CloudTrail-Digest_us-east-1_org_us-east-1_20240501T010000Z.json.gz', 'digest');
+  files = walk(trail);
+  s3 = await startLocalS3();
+  await uploadFolder(s3.client, BUCKET, trail, files);
+  proxy = await startFaultyProxy(s3.endpoint, { slowDownEvery: 13, dropEvery: 17 });
+}, 120_000);
+
+afterAll(async () => {
+  await proxy?.close();
+  await s3?.stop();
+  cleanup();
+});
+
+/** The KMS events in the objects, counted here with gunzip + JSON.parse, independently of keytrail. */
+function kmsEventsIn(paths: string[]): number {
+  return paths
+    .filter((p) => !p.includes('Digest'))
+    .reduce((sum, p) => sum + JSON.parse(gunzipSync(readFileSync(p)).toString()).Records.filter((r: { eventSource: string }) => r.eventSource === 'kms.amazonaws.com').length, 0);
+}
+
+describe('ingest from S3', () => {
+  it('pages through the listing, retries throttling and dropped connections, loads exactly the KMS events', async () => {
+    const db = join(dir, 's3.duckdb');
+    const result = await runCli(['ingest', `s3://${BUCKET}/logs`, '--db', db, '--endpoint-url', proxy.endpoint, '--json'], s3.env);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const summary = JSON.parse(result.stdout);
+    expect(summary.objects).toBe(files.length - 1);
+    expect(summary.failed).toEqual([]);
+    expect(proxy.faults.slowDown).toBeGreaterThan(10);
+    expect(proxy.faults.dropped).toBeGreaterThan(10);
+    expect(proxy.listings.some((l) => l.query.has('continuation-token'))).toBe(true);
+    const expected = kmsEventsIn(files);
+    expect((await sql<{ n: number }>(db, 'SELECT count(*) AS n FROM kms_events'))[0].n).toBe(expected);
+    expect((await sql<{ n: number }>(db, `SELECT count(*) AS n FROM kms_events WHERE source_object NOT LIKE 's3://${BUCKET}/logs/AWSLogs/o-abcdef1234/%'`))[0].n).toBe(0);
+
+    const again = JSON.parse((await runCli(['ingest', `s3://${BUCKET}/logs`, '--db', db, '--endpoint-url', proxy.endpoint, '--json'], s3.env)).stdout);
+    expect(again).toMatchObject({ objects: 0, newRows: 0 });
+  }, 180_000);
+
+  it('--since/--until list only the days in range', async () => {
+    const db = join(dir, 'range.duckdb');
+    proxy.listings.length = 0;
+    const result = await runCli(
+      ['ingest', `s3://${BUCKET}/logs/`, '--db', db, '--since', '2024-05-02', '--until', '2024-05-03', '--json'],
+      { ...s3.env, AWS_ENDPOINT_URL_S3: proxy.endpoint },
+    );
+    expect(result.code).toBe(0);
+    const inRange = files.filter((f) => /\/2024\/05\/0[23]\//.test(f) && !f.includes('Digest'));
+    expect(JSON.parse(result.stdout)).toMatchObject({ objects: inRange.length });
+    expect((await sql<{ n: number }>(db, 'SELECT count(*) AS n FROM kms_events'))[0].n).toBe(kmsEventsIn(inRange));
+    // What S3 was asked to list: the layout's folders one key at a time (accounts, regions), then
+    // each region's day folders in the range. Keys of other days come back only as those probes.
+    const probes = proxy.listings.filter((l) => l.query.get('max-keys') === '1');
+    const dayListings = proxy.listings.filter((l) => !l.query.has('max-keys'));
+    expect(dayListings.map((l) => l.query.get('prefix')).sort()).toEqual(
+      ['111111111111', '222222222222'].flatMap((a) => ['eu-west-1', 'us-east-1'].flatMap((r) =>
+        ['02', '03'].map((d) => `logs/AWSLogs/o-abcdef1234/${a}/CloudTrail/${r}/2024/05/${d}/`))).sort());
+    expect(dayListings.flatMap((l) => l.keys).filter((k) => !/\/2024\/05\/0[23]\//.test(k))).toEqual([]);
+    // One probe per folder found plus one that finds the end: the org (2), its 2 accounts (3), 2 regions each (3 + 3).
+    expect(probes.length).toBe(2 + 3 + 3 + 3);
+  }, 120_000);
+});
