@@ -16,6 +16,8 @@ export interface LocalS3 {
   stop(): Promise<void>;
 }
 
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // the SDK's Node 22 notice
+
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export async function startLocalS3(directory?: string): Promise<LocalS3> {

@@ -103,6 +103,7 @@ export function describeS3Error(err: unknown): string {
   return `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}${status ? ` (HTTP ${status})` : ''}`;
 }
 
+const MAX_DAY_LISTINGS = 62;
 const HIGHEST = '\uffff'; // sorts after every ASCII key: StartAfter prefix+HIGHEST skips the whole prefix
 
 class Lister {
@@ -122,8 +123,8 @@ class Lister {
   }
 
   /** Every object under the prefix whose name says it is a log in range. */
-  private async *listFiltered(prefix: string, range: DayRange): AsyncGenerator<LogObjectRef> {
-    for await (const page of this.pages(prefix)) {
+  private async *listFiltered(prefix: string, range: DayRange, startAfter?: string): AsyncGenerator<LogObjectRef> {
+    for await (const page of this.pages(prefix, startAfter)) {
       for (const object of page.Contents ?? []) {
         const key = object.Key ?? '';
         if (!isLogObjectKey(key)) continue;
@@ -135,14 +136,18 @@ class Lister {
     }
   }
 
-  /** One region's day folders in the range, one listing each: nothing outside the range is listed. */
+  /**
+   * One region's objects in the range. A bounded range of up to MAX_DAY_LISTINGS days lists each
+   * day folder (nothing outside the range is listed); an open or long one lists from its first
+   * day on (StartAfter) and stops at the first key past its last day.
+   */
   private async *listDays(regionPrefix: string, range: DayRange): AsyncGenerator<LogObjectRef> {
-    if (range.since === null) {
-      yield* this.listFiltered(regionPrefix, range); // stops at the first key past --until
-      return;
+    const days = range.since && range.until ? daysOf({ since: range.since, until: range.until }) : [];
+    if (days.length > 0 && days.length <= MAX_DAY_LISTINGS) {
+      for (const day of days) yield* this.listFiltered(regionPrefix + dayFolder(day), range);
+    } else {
+      yield* this.listFiltered(regionPrefix, range, range.since ? regionPrefix + dayFolder(range.since).slice(0, -1) : undefined);
     }
-    const until = range.until ?? new Date().toISOString().slice(0, 10);
-    for (const day of daysOf({ since: range.since, until })) yield* this.listFiltered(regionPrefix + dayFolder(day), range);
   }
 
   /** The <...>/CloudTrail/<region>/ folders at or under a prefix, found level by level. */
@@ -194,10 +199,10 @@ class Lister {
     }
   }
 
-  private async *pages(prefix: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+  private async *pages(prefix: string, startAfter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
-      const out = await this.send(prefix, undefined, undefined, token);
+      const out = await this.send(prefix, token ? undefined : startAfter, undefined, token);
       yield out;
       token = out.IsTruncated ? out.NextContinuationToken : undefined;
     } while (token);
