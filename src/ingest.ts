@@ -6,7 +6,7 @@ import { describeBadRecords } from './decode/decode.js';
 import type { DayRange } from './source/layout.js';
 import type { LogObjectRef, LogSource } from './source/source.js';
 import type { Store } from './store/db.js';
-import { Batch, batchFile, stagingFolder, type ManifestEntry } from './store/load.js';
+import { Batch, batchFile, stagingFolder, type ManifestEntry, type ObjectRows } from './store/load.js';
 import { ManifestIndex, resumeDay } from './store/manifest.js';
 
 export interface IngestOptions {
@@ -16,9 +16,14 @@ export interface IngestOptions {
   retryQuarantined?: boolean;
   concurrency: number;
   workers?: number;
-  /** A batch commits when it holds this many bytes of rows or this many objects. */
+  /**
+   * A batch commits when it holds this many rows or bytes of rows (bigger batches commit faster,
+   * smaller ones bound memory), this many objects, or is this old: the most a killed run redoes.
+   */
+  batchRows?: number;
   batchBytes?: number;
   batchObjects?: number;
+  batchSeconds?: number;
   onProgress?: (progress: IngestProgress) => void;
 }
 
@@ -48,8 +53,10 @@ export async function ingest(source: LogSource, store: Store, options: IngestOpt
   const manifest = new ManifestIndex(store, options.retryQuarantined);
   const pool = new DecodePool(options.workers);
   const limit = pLimit(options.concurrency);
-  const batchBytes = options.batchBytes ?? 32 * 1024 * 1024;
-  const batchObjects = options.batchObjects ?? 2000;
+  const batchRows = options.batchRows ?? 32_768;
+  const batchBytes = options.batchBytes ?? 48 * 1024 * 1024;
+  const batchObjects = options.batchObjects ?? 50_000;
+  const batchMs = (options.batchSeconds ?? 60) * 1000;
 
   const summary: IngestSummary = {
     runId, source: source.name, range, listed: 0, skipped: 0, objects: 0, bytes: 0, events: 0,
@@ -69,14 +76,11 @@ export async function ingest(source: LogSource, store: Store, options: IngestOpt
 
   const readObject = async (ref: LogObjectRef, seenBefore: boolean) => {
     const entry: ManifestEntry = { ref, events: 0, kmsEvents: 0, status: 'ok', error: null, seenBefore };
-    let ndjson = '';
-    let minTime: string | null = null;
-    let maxTime: string | null = null;
+    let rows: ObjectRows | undefined;
     try {
-      const bytes = await source.read(ref);
-      summary.bytes += bytes.byteLength;
-      const decoded = await pool.decode(bytes, ref.uri);
-      ({ ndjson, minTime, maxTime } = decoded);
+      const decoded = ref.file ? await pool.decodeFile(ref.file, ref.uri) : await pool.decode(await source.read(ref), ref.uri);
+      summary.bytes += decoded.bytes;
+      rows = decoded;
       entry.events = decoded.events;
       entry.kmsEvents = decoded.kmsEvents;
       if (decoded.badRecords.length > 0) {
@@ -91,9 +95,12 @@ export async function ingest(source: LogSource, store: Store, options: IngestOpt
     summary.objects++;
     summary.events += entry.events;
     summary.kmsEvents += entry.kmsEvents;
-    batch.add(entry, ndjson, minTime, maxTime);
+    const into = batch;
+    await into.add(entry, rows);
     options.onProgress?.(summary);
-    if (batch.bytes >= batchBytes || batch.entries.length >= batchObjects) await flush();
+    if (into === batch && (batch.rows >= batchRows || batch.bytes >= batchBytes || batch.entries.length >= batchObjects || Date.now() - batch.started >= batchMs)) {
+      await flush();
+    }
   };
 
   try {

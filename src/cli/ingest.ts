@@ -21,9 +21,10 @@ options:
   --until DATE         last delivery day to read (default: no limit)
   --full               list all of SOURCE, not just the days since the last run
   --retry-quarantined  read quarantined objects again
-  --concurrency N      objects fetched at once (default 32 for S3, 8 for a folder)
+  --concurrency N      objects fetched at once (default 32 for S3, 64 for a folder)
   --workers N          decoding threads (default: one per core)
-  --batch-objects N    objects per transaction (default 2000; a batch also commits at 32 MB of rows)
+  --batch-objects N    at most N objects per transaction (default 50000; a batch also commits at
+                       32,768 rows, 48 MB of rows or after 60 s: the most a killed run reads again)
   --endpoint-url URL   S3-compatible endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); path-style
   --wait               wait for another run on the same database to finish instead of failing
   --json               print the summary as JSON
@@ -59,9 +60,9 @@ export async function run(argv: string[]): Promise<number> {
     until: dayOption(values.until, '--until'),
   };
   if (range.since && range.until && range.since > range.until) throw new UsageError('--since is after --until');
-  const concurrency = positiveInt(values.concurrency, '--concurrency', isS3 ? 32 : 8);
+  const concurrency = positiveInt(values.concurrency, '--concurrency', isS3 ? 32 : 64);
   const workers = values.workers === undefined ? undefined : positiveInt(values.workers, '--workers', 1);
-  const batchObjects = positiveInt(values['batch-objects'], '--batch-objects', 2000);
+  const batchObjects = positiveInt(values['batch-objects'], '--batch-objects', 50_000);
 
   const source: LogSource = isS3
     ? await openS3Source(spec, { endpointUrl: values['endpoint-url'], concurrency })

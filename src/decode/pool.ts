@@ -3,13 +3,18 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 
-export interface DecodeRequest { id: number; bytes: ArrayBuffer; uri: string }
+/** An object to decode: its bytes, or a local file the worker reads itself. */
+export interface DecodeRequest { id: number; uri: string; bytes?: ArrayBuffer; file?: string }
 
 export type DecodeResult =
   | {
       id: number; ok: true; events: number; kmsEvents: number;
-      /** One kms_events row per line. */
-      ndjson: string;
+      /** Size of the object as read. */
+      bytes: number;
+      /** One kms_events row per line, UTF-8. */
+      ndjson: Uint8Array;
+      /** record_hash of each line of ndjson, in order. */
+      hashes: string[];
       minTime: string | null; maxTime: string | null; badRecords: string[];
     }
   | { id: number; ok: false; objectError: boolean; error: string };
@@ -29,6 +34,8 @@ function startWorker(): Worker {
   return new Worker(boot, { eval: true });
 }
 
+const MAX_PER_MESSAGE = 32;
+
 interface Pending { resolve: (d: Decoded) => void; reject: (e: Error) => void }
 
 export class DecodePool {
@@ -42,7 +49,7 @@ export class DecodePool {
   constructor(size = Math.max(1, availableParallelism())) {
     for (let i = 0; i < size; i++) {
       const worker = startWorker();
-      worker.on('message', (result: DecodeResult) => this.settle(worker, result));
+      worker.on('message', (results: DecodeResult[]) => this.settle(worker, results));
       worker.on('error', (err) => this.fail(err));
       worker.on('exit', (code) => code !== 0 && this.fail(new Error(`decode worker exited with code ${code}`)));
       worker.unref();
@@ -53,12 +60,21 @@ export class DecodePool {
 
   /** Decodes one object; the bytes are moved to the worker, not copied. */
   decode(bytes: Uint8Array, uri: string): Promise<Decoded> {
-    if (this.failure) return Promise.reject(this.failure);
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
       ? bytes.buffer
       : bytes.slice().buffer;
+    return this.submit({ id: this.nextId++, bytes: owned, uri });
+  }
+
+  /** Reads a local file in the worker and decodes it: the main thread does no I/O for it. */
+  decodeFile(file: string, uri: string): Promise<Decoded> {
+    return this.submit({ id: this.nextId++, file, uri });
+  }
+
+  private submit(request: DecodeRequest): Promise<Decoded> {
+    if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, bytes: owned, uri }, pending: { resolve, reject } });
+      this.queue.push({ request, pending: { resolve, reject } });
       this.dispatch();
     });
   }
@@ -67,28 +83,37 @@ export class DecodePool {
     await Promise.all(this.workers.map((w) => w.terminate()));
   }
 
+  /**
+   * Hands queued objects to idle workers, several per message: a message between threads costs
+   * about as much as decoding a small log object, and most log objects are small.
+   */
   private dispatch(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const worker = this.idle.pop()!;
-      const { request, pending } = this.queue.shift()!;
-      this.pending.set(request.id, pending);
+      const take = Math.min(MAX_PER_MESSAGE, Math.ceil(this.queue.length / (this.idle.length + 1)));
+      const requests = this.queue.splice(0, take).map(({ request, pending }) => {
+        this.pending.set(request.id, pending);
+        return request;
+      });
       worker.ref();
-      worker.postMessage(request, [request.bytes]);
+      worker.postMessage(requests, requests.flatMap((r) => (r.bytes ? [r.bytes] : [])));
     }
   }
 
-  private settle(worker: Worker, result: DecodeResult): void {
-    const pending = this.pending.get(result.id);
-    this.pending.delete(result.id);
+  private settle(worker: Worker, results: DecodeResult[]): void {
     worker.unref();
     this.idle.push(worker);
     this.dispatch();
-    if (!pending) return;
-    if (result.ok) {
-      const { id: _id, ok: _ok, ...decoded } = result;
-      pending.resolve(decoded);
-    } else {
-      pending.reject(result.objectError ? new BadObjectError(result.error) : new Error(result.error));
+    for (const result of results) {
+      const pending = this.pending.get(result.id);
+      this.pending.delete(result.id);
+      if (!pending) continue;
+      if (result.ok) {
+        const { id: _id, ok: _ok, ...decoded } = result;
+        pending.resolve(decoded);
+      } else {
+        pending.reject(result.objectError ? new BadObjectError(result.error) : new Error(result.error));
+      }
     }
   }
 

@@ -10,6 +10,8 @@ export interface LogObjectRef {
   size: number;
   /** Delivery day from the key layout, or null. */
   day: string | null;
+  /** A local file: the decoding worker reads it itself, instead of read(). */
+  file?: string;
 }
 
 export interface LogSource {

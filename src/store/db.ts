@@ -21,6 +21,10 @@ export interface OpenOptions {
   waitMs?: number;
 }
 
+// Ingest batches are bounded in bytes, so a writer needs little memory; the limit keeps DuckDB's
+// cache of the blocks it wrote from growing with the size of the table.
+const WRITER_SETTINGS = { memory_limit: '256MB' };
+
 const LOCK_RE = /Could not set lock on file .*Conflicting lock is held in (.*?) \(PID (\d+)\)/s;
 
 export class Store {
@@ -30,7 +34,7 @@ export class Store {
     const deadline = Date.now() + (options.waitMs ?? 0);
     for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
       try {
-        const instance = await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : {});
+        const instance = await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : WRITER_SETTINGS);
         const store = new Store(instance, await instance.connect(), path);
         if (!options.readOnly) await store.createSchema();
         return store;

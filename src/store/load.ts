@@ -36,26 +36,45 @@ const ROW_COLUMNS = `{
 
 export interface BatchResult { objects: number; rows: number; newRows: number }
 
+/** An object's decoded rows: NDJSON lines (UTF-8) with the record_hash of each line. */
+export interface ObjectRows { ndjson: Uint8Array; hashes: string[]; minTime: string | null; maxTime: string | null }
+
 /** One batch being filled: its rows go to a staging file as they arrive, not into memory. */
 export class Batch {
   readonly entries: ManifestEntry[] = [];
+  readonly started = Date.now();
   rows = 0;
   bytes = 0;
   minTime: string | null = null;
   maxTime: string | null = null;
   private stream: WriteStream | null = null;
+  /** Rows already in this batch: the same event delivered twice is staged once. */
+  private readonly hashes = new Set<string>();
 
   constructor(private readonly file: string) {}
 
-  add(entry: ManifestEntry, ndjson = '', minTime: string | null = null, maxTime: string | null = null): void {
+  /** Adds an object; resolves when its rows are written out (backpressure for the caller). */
+  async add(entry: ManifestEntry, rows?: ObjectRows): Promise<void> {
     this.entries.push(entry);
-    if (!ndjson) return;
-    this.stream ??= createWriteStream(this.file);
-    this.stream.write(ndjson + '\n');
-    this.rows += entry.kmsEvents;
-    this.bytes += ndjson.length;
-    if (minTime && (this.minTime === null || minTime < this.minTime)) this.minTime = minTime;
-    if (maxTime && (this.maxTime === null || maxTime > this.maxTime)) this.maxTime = maxTime;
+    if (!rows || rows.hashes.length === 0) return;
+    let { ndjson } = rows;
+    let added = rows.hashes.length;
+    if (rows.hashes.some((h) => this.hashes.has(h))) {
+      const lines = Buffer.from(ndjson).toString().split('\n').filter((_, i) => !this.hashes.has(rows.hashes[i]));
+      ndjson = Buffer.from(lines.join('\n'));
+      added = lines.length;
+    }
+    for (const h of rows.hashes) this.hashes.add(h);
+    if (added === 0) return;
+    this.rows += added;
+    this.bytes += ndjson.byteLength;
+    if (rows.minTime && (this.minTime === null || rows.minTime < this.minTime)) this.minTime = rows.minTime;
+    if (rows.maxTime && (this.maxTime === null || rows.maxTime > this.maxTime)) this.maxTime = rows.maxTime;
+    this.stream ??= createWriteStream(this.file, { highWaterMark: 16 * 1024 * 1024 });
+    const stream = this.stream;
+    // Wait for the disk when it lags; a commit that ends the stream meanwhile also releases us.
+    stream.write(ndjson);
+    if (!stream.write('\n')) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
   }
 
   /** Writes the batch and its manifest rows in one transaction. */
@@ -90,10 +109,7 @@ export class Batch {
   private async insertRows(store: Store): Promise<number> {
     return store.run(
       `INSERT INTO kms_events
-       SELECT s.* FROM (
-         SELECT * FROM read_json($1, format = 'newline_delimited', columns = ${ROW_COLUMNS})
-         QUALIFY row_number() OVER (PARTITION BY event_id, record_hash ORDER BY source_object) = 1
-       ) s
+       SELECT s.* FROM read_json($1, format = 'newline_delimited', columns = ${ROW_COLUMNS}) s
        WHERE NOT EXISTS (
          SELECT 1 FROM kms_events k
          WHERE k.event_time BETWEEN $2::TIMESTAMP AND $3::TIMESTAMP

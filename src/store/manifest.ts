@@ -31,7 +31,7 @@ export class ManifestIndex {
       [day],
     );
     entries = new Map(rows.map((r) => [r.object_uri, { etag: r.etag, status: r.status }]));
-    if (this.days.size >= 8) this.days.delete(this.days.keys().next().value!); // listings move day by day
+    if (this.days.size >= 64) this.days.delete(this.days.keys().next().value!); // listings move day by day
     this.days.set(cacheKey, entries);
     return entries;
   }
