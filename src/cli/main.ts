@@ -10,6 +10,9 @@ type Command = (argv: string[]) => Promise<number>;
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
   ingest: { summary: 'load CloudTrail KMS events from s3://bucket[/prefix] or a folder into DuckDB', load: async () => (await import('./ingest.js')).run },
   query: { summary: 'run SQL on the database (read-only)', load: async () => (await import('./query.js')).run },
+  detect: { summary: 'run the detections and print findings (--fail-on for cron and CI)', load: async () => (await import('./detect.js')).run },
+  keys: { summary: 'print the state of every KMS key: enabled, pending deletion, rotation, origin', load: async () => (await import('./keys.js')).run },
+  report: { summary: 'usage per principal and per key, over time, with findings: md, csv, json or html', load: async () => (await import('./report.js')).run },
 };
 
 const USAGE = `usage: keytrail <command> [options]

@@ -1,0 +1,77 @@
+// Detections on real CloudTrail records (test/fixtures/datasets): Panther's KMS rule tests, each
+// record alone with the upstream verdict (see fixtures/panther-kms-rules.md), and the AWS
+// documentation's example records of every KMS operation.
+
+import { describe, expect, it } from 'vitest';
+import { DuckDBEngine } from '../src/engine.js';
+import { loadRules } from '../src/detect/rules.js';
+import { runDetections, type Finding } from '../src/detect/run.js';
+import { resolveTrust } from '../src/detect/trust.js';
+import { datasetRecords } from './helpers/log-objects.js';
+import { loadTrail, type CtRecord } from './helpers/trail.js';
+
+const rules = loadRules();
+
+async function detect(records: CtRecord[]): Promise<Finding[]> {
+  const trail = await loadTrail(records);
+  const engine = await DuckDBEngine.open(trail.db);
+  try {
+    return await runDetections(engine, rules, { since: null, trust: await resolveTrust(engine, null, null) });
+  } finally {
+    await engine.close();
+    trail.cleanup();
+  }
+}
+
+describe("Panther's KMS rule tests", () => {
+  const panther = datasetRecords('panther-analysis-cloudtrail-tests/cloudtrail-test-events.jsonl');
+  const line = (n: number) => panther[n - 1];
+
+  it.each([
+    [191, 'KMS Key Disabled', 'key_loss', true],
+    [192, 'KMS Key Scheduled For Deletion', 'key_loss', true],
+    [193, 'KMS Key Non Deletion Event', 'key_loss', false],
+    [194, 'KMS Key Scheduled For Deletion - missing resources', 'key_loss', true],
+    [195, 'KMS Disable Key Error', 'key_loss', false],
+    [296, 'Wildcard Principal No Conditions', 'key_policy_exposure', true],
+    [300, 'KMS Key Restricted Access', 'key_policy_exposure', false],
+  ])('line %i (%s): %s alerts = %s', async (n, _name, rule, alerts) => {
+    expect(line(n).eventSource).toBe('kms.amazonaws.com');
+    const findings = await detect([line(n)]);
+    expect(findings.filter((f) => f.rule === rule)).toHaveLength(alerts ? 1 : 0);
+    // And no other rule has anything to say about these single, ordinary events.
+    expect(findings.filter((f) => f.rule !== rule)).toEqual([]);
+  }, 60_000);
+
+  it('explains what it found', async () => {
+    const findings = await detect([line(192), line(296)]);
+    expect(findings.map((f) => [f.rule, f.identity_arn, f.key_arn, f.detail])).toEqual([
+      ['key_loss', 'arn:aws:iam::123456789012:role/tester', 'arn:aws:kms:us-west-2:123456789012:key/1', 'ScheduleKeyDeletion (waiting period 30 days, deletion Jan 1, 2019 12:00:00 AM)'],
+      // The record has no identity ARN, account or key: what is known is still reported.
+      ['key_policy_exposure', null, null, 'Statement[0] allows kms:Decrypt to Principal "*" with no condition that limits it to trusted accounts or the organization'],
+    ]);
+  }, 60_000);
+});
+
+describe("the AWS documentation's KMS examples", () => {
+  it('report the state changes, imported material, rotation off, and grants to unattributable principals', async () => {
+    const records = datasetRecords('awsdocs-kms-developer-guide/kms-cloudtrail-examples.jsonl').filter((r) => r.eventSource === 'kms.amazonaws.com');
+    const findings = await detect(records);
+    const alice = 'arn:aws:iam::111122223333:user/Alice';
+    const key = (id: string, region = 'us-west-2') => `arn:aws:kms:${region}:111122223333:key/${id}`;
+    expect(findings.map((f) => [f.rule, f.identity_arn, f.key_arn, f.detail])).toEqual([
+      // The example grant names the placeholder "EX_PRINCIPAL_ID": no account can be tied to it.
+      ['grant_exposure', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab'), expect.stringContaining('grantee principal "EX_PRINCIPAL_ID", which cannot be attributed to a trusted account')],
+      ['key_loss', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab'), 'DisableKey'],
+      ['key_loss', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab'), 'ScheduleKeyDeletion (waiting period 20 days, deletion Apr 12, 2021 18:58:30 PM)'],
+      ['key_loss', alice, key('0987dcba-09fe-87dc-65ba-ab0987654321'), 'ScheduleKeyDeletion (waiting period 30 days, deletion Nov 2, 2021, 11:25:25 PM)'],
+      ['key_loss', alice, key('mrk-1234abcd12ab34cd56ef1234567890ab'), 'ScheduleKeyDeletion (waiting period 30 days)'],
+      ['key_weakened', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab'), 'ImportKeyMaterial (KEY_MATERIAL_EXPIRES, valid to Jan 1, 2021 8:00:00 PM)'],
+      ['key_weakened', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab'), 'DisableKeyRotation'],
+      // Alice's examples span 2014-2022 from 192.0.2.0; one page uses a placeholder address.
+      ['new_source_ip', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab', 'eu-west-1'), expect.stringMatching(/^first call from 172\.01\.01\.001 /)],
+    ]);
+    // Not findings: EBS's grant to "111122223333:aws:ec2-infrastructure:i-81e2f56c" (its own account),
+    // EnableKeyRotation, KMS's RotateKey / DeleteKey / DeleteExpiredKeyMaterial, the default key policy.
+  }, 60_000);
+});
