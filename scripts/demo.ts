@@ -54,4 +54,7 @@ keytrail(['query', '--db', db, `SELECT c.category, count(*) AS events FROM kms_e
 keytrail(['query', '--db', db, `SELECT event_time, event_name, identity_arn, key_arn FROM kms_events
   WHERE event_name IN ('DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy', 'DisableKeyRotation') ORDER BY event_time`]);
 keytrail(['query', '--db', db, `SELECT status, count(*) AS objects, any_value(error) AS example FROM ingested_objects GROUP BY ALL`]);
+keytrail(['keys', '--db', db]);
+console.log('\nThe sample has anomalies injected on purpose; keytrail detect should find each of them:');
+keytrail(['detect', '--db', db]);
 console.log(`\nThe database is ${db}: open it with keytrail query, or any DuckDB client.`);
