@@ -1,0 +1,114 @@
+// keytrail report: usage per principal and per key, over time, with the findings, as Markdown,
+// CSV, JSON or one self-contained HTML page.
+
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { extname, join } from 'node:path';
+import { DuckDBEngine } from '../engine.js';
+import { parseDay } from '../source/layout.js';
+import { DEFAULT_TOP, collectReport } from '../report/collect.js';
+import { detectFindings } from '../report/findings.js';
+import { TABLES, type TableName } from '../report/model.js';
+import { REPORT_FORMATS, renderCsvFiles, renderCsvTable, renderDocument, type ReportFormat } from '../report/render/index.js';
+import { DEFAULT_DB, EXIT, UsageError, oneOf, parse, positiveInt } from './args.js';
+
+const HELP = `usage: keytrail report [options]
+
+Usage of the KMS keys in the database: per principal (assumed-role sessions under their role),
+per key (callers, operations, state), calls per day, and the detections' findings, with a header
+of period, accounts, regions and totals. The SQL behind each section is in queries/reports/.
+
+options:
+  --db FILE         database file (default ${DEFAULT_DB})
+  --since DATE      first day to report, YYYY-MM-DD (UTC; default: the first event)
+  --until DATE      last day to report, inclusive (default: the last event)
+  --account ID      only events delivered to this account (recipientAccountId)
+  --format FORMAT   md (default), csv, json or html; default from --out's extension
+  --out PATH        write to PATH instead of stdout; with --format csv, a folder that gets one
+                    file per section (${TABLES.join(', ')})
+  --section NAME    with --format csv: only this section, to stdout or --out FILE
+  --top N           principals and keys followed day by day (default ${DEFAULT_TOP})
+  --no-findings     leave the detections out (faster on a large database)
+  -h, --help        show this help
+
+examples:
+  keytrail report --format html --out report.html
+  keytrail report --since 2024-05-01 --until 2024-05-31 --account 111111111111 > may.md
+  keytrail report --format csv --out report/
+  keytrail report --format csv --section principals`;
+
+const BY_EXTENSION: Record<string, ReportFormat> = { '.html': 'html', '.htm': 'html', '.md': 'md', '.json': 'json', '.csv': 'csv' };
+
+export async function run(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      db: { type: 'string', default: DEFAULT_DB },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      account: { type: 'string' },
+      format: { type: 'string' },
+      out: { type: 'string' },
+      section: { type: 'string' },
+      top: { type: 'string' },
+      'no-findings': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    false,
+  );
+  if (values.help) {
+    console.log(HELP);
+    return EXIT.ok;
+  }
+  const out = values.out;
+  const format = oneOf(values.format, '--format', REPORT_FORMATS, (out && BY_EXTENSION[extname(out).toLowerCase()]) || 'md');
+  const since = day(values.since, '--since');
+  const until = day(values.until, '--until');
+  if (since && until && since > until) throw new UsageError('--since is after --until');
+  const account = values.account ?? null;
+  if (account !== null && !/^\d{12}$/.test(account)) throw new UsageError(`--account: '${account}' is not a 12-digit AWS account id`);
+  const top = positiveInt(values.top, '--top', DEFAULT_TOP);
+  let section: TableName | null = null;
+  if (values.section !== undefined) {
+    if (format !== 'csv') throw new UsageError('--section goes with --format csv');
+    section = oneOf<TableName>(values.section, '--section', TABLES, 'summary');
+  }
+  if (format === 'csv' && section === null && out === undefined) {
+    throw new UsageError('--format csv writes one file per section: give --out FOLDER, or --section NAME for one on stdout');
+  }
+
+  const engine = await DuckDBEngine.open(values.db!);
+  const started = Date.now();
+  let report;
+  try {
+    report = await collectReport(engine, { since, until, account, top, source: values.db! }, values['no-findings'] ? undefined : detectFindings);
+  } finally {
+    await engine.close();
+  }
+  if (values['no-findings']) report.findings.note = 'left out (--no-findings)';
+
+  if (format === 'csv' && section === null) {
+    mkdirSync(out!, { recursive: true });
+    for (const [name, text] of renderCsvFiles(report)) writeFileSync(join(out!, name), text);
+  } else {
+    const text = format === 'csv' ? renderCsvTable(report, section!) : renderDocument(report, format as Exclude<ReportFormat, 'csv'>);
+    if (out === undefined) process.stdout.write(text);
+    else writeFileSync(out, text);
+  }
+  if (process.stderr.isTTY && out !== undefined) {
+    console.error(`keytrail report: wrote ${out} (${report.summary.calls} events, ${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  }
+  if (report.findings.status === 'failed') {
+    console.error(`keytrail report: ${report.findings.note}; the report says so and has everything else`);
+    return EXIT.failed;
+  }
+  return EXIT.ok;
+}
+
+function day(value: string | undefined, name: string): string | null {
+  if (value === undefined) return null;
+  try {
+    return parseDay(value, name);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
