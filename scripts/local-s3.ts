@@ -9,10 +9,16 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import pLimit from 'p-limit';
 
 export interface LocalS3 {
+  /** http://127.0.0.1:PORT */
   endpoint: string;
-  /** Environment for a keytrail process that talks to this server. */
+  /** The folder s3rver keeps its buckets in. */
+  dir: string;
+  /** Credentials, region and endpoint for a process that talks to this server (e.g. the keytrail CLI). */
   env: Record<string, string>;
+  /** A client for this server (path-style, checksums only where required). */
   client: S3Client;
+  createBucket(name: string): Promise<void>;
+  /** Kills the server and removes its folder (unless the folder was given). */
   stop(): Promise<void>;
 }
 
@@ -38,8 +44,10 @@ export async function startLocalS3(directory?: string): Promise<LocalS3> {
   });
   return {
     endpoint,
+    dir,
     client,
-    env: { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1' },
+    env: { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint },
+    createBucket: (name) => createBucket(client, name),
     stop: async () => {
       client.destroy();
       if (child.exitCode === null) {
@@ -54,9 +62,7 @@ export async function startLocalS3(directory?: string): Promise<LocalS3> {
 
 /** Uploads every file under folder to bucket, keyed by its path relative to folder. */
 export async function uploadFolder(client: S3Client, bucket: string, folder: string, files: string[], concurrency = 16): Promise<void> {
-  await client.send(new CreateBucketCommand({ Bucket: bucket })).catch((err: Error) => {
-    if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
-  });
+  await createBucket(client, bucket);
   const limit = pLimit(concurrency);
   await Promise.all(
     files.map((file) =>
@@ -66,4 +72,10 @@ export async function uploadFolder(client: S3Client, bucket: string, folder: str
       }),
     ),
   );
+}
+
+async function createBucket(client: S3Client, name: string): Promise<void> {
+  await client.send(new CreateBucketCommand({ Bucket: name })).catch((err: Error) => {
+    if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
+  });
 }

@@ -2,9 +2,8 @@
 // --endpoint-url or AWS_ENDPOINT_URL(_S3) for S3-compatible servers (path-style then).
 // Listing knows the CloudTrail layout, so a date range lists only the days in it.
 
-import { Agent as HttpAgent } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
+import { makeS3Client } from '../aws/s3-client.js';
 import { dayFolder, daysOf, deliveryDay, inRange, isLogObjectKey, type DayRange } from './layout.js';
 import { SourceError, type LogObjectRef, type LogSource } from './source.js';
 
@@ -26,7 +25,7 @@ export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
 export async function openS3Source(uri: string, options: S3Options): Promise<LogSource> {
   const { bucket, prefix: given } = parseS3Uri(uri);
   const prefix = given === '' || given.endsWith('/') ? given : `${given}/`; // a prefix names a folder
-  const client = await makeClient(options);
+  const client = await makeS3Client(options);
   const lister = new Lister(client, bucket);
   const maxAttempts = options.maxAttempts ?? 6;
   const backoffMs = options.backoffMs ?? 200;
@@ -36,30 +35,6 @@ export async function openS3Source(uri: string, options: S3Options): Promise<Log
     read: (ref) => withRetries(ref.uri, maxAttempts, backoffMs, () => getObject(client, bucket, ref)),
     close: () => client.destroy(),
   };
-}
-
-async function makeClient(options: S3Options): Promise<S3Client> {
-  const endpoint = options.endpointUrl ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
-  const agentOptions = { keepAlive: true, maxSockets: options.concurrency };
-  const make = (region?: string) =>
-    new S3Client({
-      region,
-      ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-      followRegionRedirects: true,
-      maxAttempts: 4, // the SDK's own retries for throttling, 5xx and connection errors, per request
-      requestChecksumCalculation: 'WHEN_REQUIRED',
-      responseChecksumValidation: 'WHEN_REQUIRED',
-      requestHandler: { httpAgent: new HttpAgent(agentOptions), httpsAgent: new HttpsAgent(agentOptions) },
-    });
-  const client = make();
-  try {
-    await client.config.region();
-    return client;
-  } catch {
-    // No region configured anywhere: any region works for a bucket, the SDK follows redirects.
-    client.destroy();
-    return make('us-east-1');
-  }
 }
 
 async function getObject(client: S3Client, bucket: string, ref: LogObjectRef): Promise<Uint8Array> {
