@@ -6,7 +6,7 @@
 --   principals and to the key's own account are not findings. The SQL selects the grants; the grant
 --   analyzer (src/kms/policy.ts) judges each one. One finding per grant.
 -- analyze: grant
--- dialect: CAST(json AS VARCHAR) is json_format(json) in Trino.
+-- dialect: on Athena, CAST(x AS VARCHAR) becomes format('%s', x) (src/athena/dialect.ts).
 SELECT identity_arn,
        source_ip,
        key_arn,

@@ -11,7 +11,8 @@
 --   stay within their own baseline. $since limits the days reported; the baseline uses all
 --   earlier data.
 -- params: baseline_days=14, min_baseline_days=5, min_count=100, factor=10, mad_factor=6
--- dialect: median(x) is approx_percentile(x, 0.5) in Trino; everything else is common SQL.
+-- dialect: on Athena, median(x) becomes an exact median over the sorted array_agg (Trino has only
+--   approx_percentile); see src/athena/dialect.ts. Everything else is common SQL.
 WITH daily AS (
     SELECT identity_arn,
            key_arn,

@@ -1,10 +1,11 @@
 // keytrail detect: runs the detections of queries/detections on the database and prints findings.
 
-import { DuckDBEngine, type QueryEngine } from '../engine.js';
+import type { QueryEngine } from '../engine.js';
 import { DetectionError, ParamError, atOrAbove, parseParamOverrides, runDetections, type Finding } from '../detect/run.js';
 import { RuleError, SEVERITIES, loadRules, type Rule, type Severity } from '../detect/rules.js';
 import { TrustError, loadTrustConfig, parseAccountList, resolveTrust } from '../detect/trust.js';
 import { DEFAULT_DB, EXIT, UsageError, oneOf, parse } from './args.js';
+import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, openEngine } from './engine-options.js';
 import { formatRows } from './format.js';
 
 const FORMATS = ['table', 'json', 'ndjson'] as const;
@@ -30,6 +31,7 @@ options:
                             --trusted-accounts wins over its trustedAccounts
   --param RULE.NAME=VALUE   override a rule's parameter; repeat for several
   --list                    list the rules with their severity, parameters and description
+${ENGINE_HELP}
   -h, --help                show this help
 
 Trusted accounts default to the accounts that own the trail's data: the distinct
@@ -50,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
     {
+      ...ENGINE_OPTIONS,
       db: { type: 'string', default: DEFAULT_DB },
       rule: { type: 'string', multiple: true },
       since: { type: 'string' },
@@ -95,7 +98,7 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
-  const engine: QueryEngine = await DuckDBEngine.open(values.db!);
+  const engine: QueryEngine = await openEngine(values, values.db!);
   let findings: Finding[];
   try {
     const trust = await resolveTrust(engine, trustedAccounts, config);
@@ -105,8 +108,9 @@ export async function run(argv: string[]): Promise<number> {
     }
     findings = await runDetections(engine, rules, { since, trust, params });
   } catch (err) {
-    if (!(err instanceof DetectionError)) throw err;
-    console.error(`keytrail detect: ${err.message}`);
+    const message = err instanceof DetectionError ? err.message : engineErrorMessage(err);
+    if (message === null) throw err;
+    console.error(`keytrail detect: ${message}`);
     return EXIT.failed;
   } finally {
     await engine.close();

@@ -3,13 +3,13 @@
 
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
-import { DuckDBEngine } from '../engine.js';
 import { parseDay } from '../source/layout.js';
 import { DEFAULT_TOP, collectReport } from '../report/collect.js';
 import { detectFindings } from '../report/findings.js';
 import { TABLES, type TableName } from '../report/model.js';
 import { REPORT_FORMATS, renderCsvFiles, renderCsvTable, renderDocument, type ReportFormat } from '../report/render/index.js';
 import { DEFAULT_DB, EXIT, UsageError, oneOf, parse, positiveInt } from './args.js';
+import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, engineName, openEngine } from './engine-options.js';
 
 const HELP = `usage: keytrail report [options]
 
@@ -18,17 +18,19 @@ per key (callers, operations, state), calls per day, and the detections' finding
 of period, accounts, regions and totals. The SQL behind each section is in queries/reports/.
 
 options:
-  --db FILE         database file (default ${DEFAULT_DB})
-  --since DATE      first day to report, YYYY-MM-DD (UTC; default: the first event)
-  --until DATE      last day to report, inclusive (default: the last event)
-  --account ID      only events delivered to this account (recipientAccountId)
-  --format FORMAT   md (default), csv, json or html; default from --out's extension
-  --out PATH        write to PATH instead of stdout; with --format csv, a folder that gets one
-                    file per section (${TABLES.join(', ')})
-  --section NAME    with --format csv: only this section, to stdout or --out FILE
-  --top N           principals and keys followed day by day (default ${DEFAULT_TOP})
-  --no-findings     leave the detections out (faster on a large database)
-  -h, --help        show this help
+  --db FILE                 database file (default ${DEFAULT_DB})
+  --since DATE              first day to report, YYYY-MM-DD (UTC; default: the first event)
+  --until DATE              last day to report, inclusive (default: the last event)
+  --account ID              only events delivered to this account (recipientAccountId)
+  --format FORMAT           md (default), csv, json or html; default from --out's extension
+  --out PATH                write to PATH instead of stdout; with --format csv, a folder that
+                            gets one file per section (see --section)
+  --section NAME            with --format csv: only this section, to stdout or --out FILE:
+                            ${wrapList(TABLES, 28)}
+  --top N                   principals and keys followed day by day (default ${DEFAULT_TOP})
+  --no-findings             leave the detections out (faster on a large database)
+${ENGINE_HELP}
+  -h, --help                show this help
 
 examples:
   keytrail report --format html --out report.html
@@ -42,6 +44,7 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
     {
+      ...ENGINE_OPTIONS,
       db: { type: 'string', default: DEFAULT_DB },
       since: { type: 'string' },
       until: { type: 'string' },
@@ -76,11 +79,17 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError('--format csv writes one file per section: give --out FOLDER, or --section NAME for one on stdout');
   }
 
-  const engine = await DuckDBEngine.open(values.db!);
+  const source = engineName(values) === 'athena' ? `athena:${values['athena-database']}` : values.db!;
+  const engine = await openEngine(values, values.db!);
   const started = Date.now();
   let report;
   try {
-    report = await collectReport(engine, { since, until, account, top, source: values.db! }, values['no-findings'] ? undefined : detectFindings);
+    report = await collectReport(engine, { since, until, account, top, source }, values['no-findings'] ? undefined : detectFindings);
+  } catch (err) {
+    const message = engineErrorMessage(err);
+    if (message === null) throw err;
+    console.error(`keytrail report: ${message}`);
+    return EXIT.failed;
   } finally {
     await engine.close();
   }
@@ -111,4 +120,17 @@ function day(value: string | undefined, name: string): string | null {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+}
+
+/** A comma-separated list wrapped to fit a help column starting at `indent`. */
+function wrapList(items: readonly string[], indent: number): string {
+  const lines = [''];
+  for (const item of items) {
+    const last = lines.length - 1;
+    if (lines[last] !== '' && indent + lines[last].length + item.length + 2 > 96) lines.push('');
+    lines[lines.length - 1] += lines[lines.length - 1] === '' ? item : ` ${item}`;
+    if (item !== items[items.length - 1]) lines[lines.length - 1] += ',';
+  }
+  return lines.join(`
+${' '.repeat(indent)}`);
 }
