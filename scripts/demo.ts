@@ -57,4 +57,7 @@ keytrail(['query', '--db', db, `SELECT status, count(*) AS objects, any_value(er
 keytrail(['keys', '--db', db]);
 console.log('\nThe sample has anomalies injected on purpose; keytrail detect should find each of them:');
 keytrail(['detect', '--db', db]);
-console.log(`\nThe database is ${db}: open it with keytrail query, or any DuckDB client.`);
+const report = join(work, 'report.html');
+keytrail(['report', '--db', db, '--format', 'html', '--out', report]);
+console.log(`\nThe report is ${report}: one file, open it in a browser (it works offline).`);
+console.log(`The database is ${db}: open it with keytrail query, or any DuckDB client.`);

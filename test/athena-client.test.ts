@@ -2,9 +2,7 @@
 // through the real AWS SDK: query states, failure reasons, cancellation, paging, throttling, typed
 // values, the --engine athena option of keytrail query, and Ctrl-C.
 
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AthenaEngine, AthenaQueryError, billedBytes } from '../src/athena/client.js';
 import { DuckDBEngine } from '../src/engine.js';
@@ -13,12 +11,12 @@ import { openTarget } from '../src/export/target.js';
 import { Store } from '../src/store/db.js';
 import { startAthenaServer, type AthenaServer } from './helpers/athena-server.js';
 import { ingestFolder } from './helpers/ingest.js';
+import { startCli } from './helpers/cli.js';
 import { tempDir } from './helpers/log-objects.js';
 import { cloudTrailRecord } from './helpers/records.js';
 import { startLocalS3, type LocalS3 } from '../scripts/local-s3.js';
 import { writeTrail } from './helpers/trail.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { dir, cleanup } = tempDir('keytrail-athena-client-');
 const DB = join(dir, 'keytrail.duckdb');
 const OUTPUT = 's3://lake/athena-results/';
@@ -30,17 +28,8 @@ function engine(options: Partial<ConstructorParameters<typeof AthenaEngine>[0]> 
   return new AthenaEngine({ database: 'keytrail', outputLocation: OUTPUT, region: 'us-east-1', pollMs: { first: 5, max: 20 }, ...options });
 }
 
-function cli(args: string[]) {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  const done = new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-  return { child, done };
-}
+
+const cli = (args: string[]) => startCli(args, env);
 
 beforeAll(async () => {
   s3 = await startLocalS3();

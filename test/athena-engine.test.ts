@@ -4,10 +4,8 @@
 // table and on the raw CloudTrail table through the kms_events view, through the real SDK.
 // Also measures the bytes scanned per detection (Parquet vs raw): KEYTRAIL_COST_MB=20 for a bigger trail.
 
-import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -24,10 +22,10 @@ import { detectFindings } from '../src/report/findings.js';
 import { Store } from '../src/store/db.js';
 import { startAthenaServer, type AthenaServer } from './helpers/athena-server.js';
 import { ingestFolder } from './helpers/ingest.js';
+import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/log-objects.js';
 import { startLocalS3, type LocalS3 } from '../scripts/local-s3.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MB = Number(process.env.KEYTRAIL_COST_MB ?? 1);
 const { dir, cleanup } = tempDir('keytrail-athena-engine-');
 const TRAIL = join(dir, 'trail');
@@ -42,14 +40,8 @@ function walk(d: string): string[] {
   return readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
 }
 
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+
+const cli = (args: string[]) => runCli(args, env);
 
 const athenaEngine = (database: string) =>
   new AthenaEngine({ database, outputLocation: OUTPUT, region: 'us-east-1', pollMs: { first: 5, max: 20 } });

@@ -1,38 +1,25 @@
 // keytrail export: Parquet partitions per day, incremental, to a folder and to S3 (s3rver).
 
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportParquet } from '../src/export/export.js';
 import { openTarget, type ExportTarget } from '../src/export/target.js';
 import { Store } from '../src/store/db.js';
 import { ingestFolder } from './helpers/ingest.js';
+import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/log-objects.js';
 import { cloudTrailRecord } from './helpers/records.js';
 import { startLocalS3, type LocalS3 } from '../scripts/local-s3.js';
 import { writeTrail } from './helpers/trail.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { dir, cleanup } = tempDir('keytrail-export-');
 const DAYS = ['2024-05-01', '2024-05-02', '2024-05-03'];
 const ACCOUNTS = ['111111111111', '222222222222'];
 let s3: LocalS3;
 
-/** Runs the CLI from the sources (no build needed). */
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
-    cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d) => (stdout += d));
-  child.stderr.on('data', (d) => (stderr += d));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
 
 function records(day: string, perAccount: number, tag: string): Record<string, unknown>[] {
   return ACCOUNTS.flatMap((account) =>
@@ -207,7 +194,7 @@ describe('export to S3', () => {
   it('uploads the partitions, replaces a re-exported day without duplicates, through the CLI', async () => {
     const { db, trail } = await makeDb('s3');
     const env = s3.env;
-    const first = await cli(['export', '--db', db, '--to', 's3://exports/org/keytrail', '--endpoint-url', s3.endpoint, '--json'], env);
+    const first = await runCli(['export', '--db', db, '--to', 's3://exports/org/keytrail', '--endpoint-url', s3.endpoint, '--json'], env);
     expect(first.stderr).toBe('');
     expect(first.code).toBe(0);
     expect(JSON.parse(first.stdout)).toMatchObject({ destination: 's3://exports/org/keytrail/', days_written: DAYS, files_written: 3 });
@@ -216,7 +203,7 @@ describe('export to S3', () => {
 
     writeTrail(trail, records('2024-05-03', 7, 'late'));
     await ingestFolder(trail, db);
-    const second = await cli(['export', '--db', db, '--to', 's3://exports/org/keytrail', '--endpoint-url', s3.endpoint], env);
+    const second = await runCli(['export', '--db', db, '--to', 's3://exports/org/keytrail', '--endpoint-url', s3.endpoint], env);
     expect(second.code).toBe(0);
     expect(second.stdout).toMatch(/wrote 1 day \(2024-05-03\), 54 events.*; 2 unchanged/);
     const after = await objects('org/keytrail/');
@@ -229,9 +216,9 @@ describe('export to S3', () => {
     expect((await readExport(`${local}/org/keytrail/kms_events/*/*.parquet`))[0]).toEqual({ n: 134, ids: 134 });
     expect((await readExport(`${local}/org/keytrail/kms_events/event_date=2024-05-03/*.parquet`))[0]).toEqual({ n: 54, ids: 54 });
 
-    const unchanged = await cli(['export', '--db', db, '--to', 's3://exports/org/keytrail', '--endpoint-url', s3.endpoint], env);
+    const unchanged = await runCli(['export', '--db', db, '--to', 's3://exports/org/keytrail', '--endpoint-url', s3.endpoint], env);
     expect(unchanged.stdout).toMatch(/up to date \(3 days unchanged\)/);
-    const bad = await cli(['export', '--db', db], env);
+    const bad = await runCli(['export', '--db', db], env);
     expect(bad.code).toBe(2);
   }, 120_000);
 
