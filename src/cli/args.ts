@@ -10,12 +10,26 @@ export const EXIT = { ok: 0, findings: 1, usage: 2, quarantined: 3, failed: 4 } 
 
 export const DEFAULT_DB = './keytrail.duckdb';
 
-export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, allowPositionals = true) {
+/** -h / --help was given and the command's help printed: exit code 0. */
+export class HelpShown extends Error {}
+
+const HELP_OPTION = { help: { type: 'boolean', short: 'h', default: false } } as const;
+
+/** A command's options (and -h / --help, which prints `help` and ends the command). */
+export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
+  argv: string[], help: string, options: T, allowPositionals = true,
+): ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: boolean; strict: true }>> {
+  let parsed;
   try {
-    return parseArgs({ args: argv, options, allowPositionals, strict: true });
+    parsed = parseArgs({ args: argv, options: { ...options, ...HELP_OPTION }, allowPositionals, strict: true });
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
+  if ((parsed.values as { help?: boolean }).help) {
+    console.log(help);
+    throw new HelpShown();
+  }
+  return parsed;
 }
 
 export function positiveInt(value: string | undefined, name: string, fallback: number): number {

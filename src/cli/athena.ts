@@ -55,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   if (sub !== 'ddl') throw new UsageError(`unknown subcommand '${sub}' (athena ddl)`);
   const { values } = parse(
     rest,
+    HELP,
     {
       ...ENGINE_OPTIONS,
       location: { type: 'string' },
@@ -68,14 +69,9 @@ export async function run(argv: string[]): Promise<number> {
       view: { type: 'string' },
       db: { type: 'string', default: DEFAULT_DB },
       apply: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     false,
   );
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   if ((values.location === undefined) === (values.cloudtrail === undefined)) throw new UsageError('give --location (the Parquet export) or --cloudtrail (the trail)');
   if (values.engine !== undefined) throw new UsageError('--engine does not apply here (--apply runs on Athena)');
   if (values.apply) {

@@ -51,6 +51,7 @@ examples:
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
+    HELP,
     {
       ...ENGINE_OPTIONS,
       db: { type: 'string', default: DEFAULT_DB },
@@ -62,14 +63,9 @@ export async function run(argv: string[]): Promise<number> {
       config: { type: 'string' },
       param: { type: 'string', multiple: true },
       list: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     false,
   );
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const format = oneOf(values.format, '--format', FORMATS, 'table');
   let all: Rule[];
   try {

@@ -1,6 +1,6 @@
 // --engine duckdb|athena and the --athena-* options, shared by query, detect and report:
 //
-//   const { values } = parse(argv, { ...ENGINE_OPTIONS, db: ..., ... });
+//   const { values } = parse(argv, HELP, { ...ENGINE_OPTIONS, db: ..., ... });
 //   const engine = await openEngine(values, values.db!);   // DuckDBEngine or AthenaEngine
 //   try { ... engine.query(sql, params) ... } finally { await engine.close(); }
 //

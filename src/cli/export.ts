@@ -36,6 +36,7 @@ before it are recorded; the next run picks up the rest).`;
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
+    HELP,
     {
       to: { type: 'string' },
       db: { type: 'string', default: DEFAULT_DB },
@@ -47,14 +48,9 @@ export async function run(argv: string[]): Promise<number> {
       'endpoint-url': { type: 'string' },
       wait: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     false,
   );
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   if (!values.to) throw new UsageError('--to DIR|s3://bucket[/prefix] is required');
   const since = dayOption(values.since, '--since');
   const until = dayOption(values.until, '--until');

@@ -34,7 +34,7 @@ exit codes: 0 all read; 2 bad usage or unusable source/database; 3 some objects 
 (unreadable, see ingested_objects); 4 some objects could not be fetched (the next run retries them).`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
+  const { values, positionals } = parse(argv, HELP, {
     db: { type: 'string', default: DEFAULT_DB },
     since: { type: 'string' },
     until: { type: 'string' },
@@ -46,12 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     'endpoint-url': { type: 'string' },
     wait: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
-    help: { type: 'boolean', short: 'h', default: false },
   });
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   if (positionals.length !== 1) throw new UsageError('expected exactly one SOURCE (s3://bucket[/prefix] or a folder)');
   const [spec] = positionals;
   const isS3 = spec.startsWith('s3://');

@@ -36,19 +36,15 @@ const TABLE_COLUMNS = [
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
+    HELP,
     {
       db: { type: 'string', default: DEFAULT_DB },
       format: { type: 'string' },
       account: { type: 'string' },
       state: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     false,
   );
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const format = oneOf(values.format, '--format', FORMATS, 'table');
   if (values.account !== undefined && !/^\d{12}$/.test(values.account)) throw new UsageError(`--account: '${values.account}' is not a 12-digit account id`);
   const engine = await DuckDBEngine.open(values.db!);

@@ -3,7 +3,7 @@
 
 import { DatabaseError } from '../store/db.js';
 import { SourceError } from '../source/source.js';
-import { EXIT, UsageError } from './args.js';
+import { EXIT, HelpShown, UsageError } from './args.js';
 
 type Command = (argv: string[]) => Promise<number>;
 
@@ -37,6 +37,7 @@ async function main(argv: string[]): Promise<number> {
   try {
     return await (await command.load())(rest);
   } catch (err) {
+    if (err instanceof HelpShown) return EXIT.ok;
     if (err instanceof UsageError) {
       console.error(`keytrail ${name}: ${err.message}\nRun keytrail ${name} --help for usage.`);
       return EXIT.usage;

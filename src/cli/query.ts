@@ -23,17 +23,12 @@ options:
 ${ENGINE_HELP}`;
 
 export async function run(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
+  const { values, positionals } = parse(argv, HELP, {
     ...ENGINE_OPTIONS,
     db: { type: 'string', default: DEFAULT_DB },
     format: { type: 'string' },
     dialect: { type: 'string' },
-    help: { type: 'boolean', short: 'h', default: false },
   });
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   if (positionals.length !== 1) throw new UsageError('expected one SQL statement (quote it)');
   const format = oneOf(values.format, '--format', FORMATS, 'table');
   const dialect = oneOf(values.dialect, '--dialect', ['duckdb', 'trino'] as const, 'duckdb');

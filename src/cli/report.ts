@@ -43,6 +43,7 @@ const BY_EXTENSION: Record<string, ReportFormat> = { '.html': 'html', '.htm': 'h
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(
     argv,
+    HELP,
     {
       ...ENGINE_OPTIONS,
       db: { type: 'string', default: DEFAULT_DB },
@@ -54,14 +55,9 @@ export async function run(argv: string[]): Promise<number> {
       section: { type: 'string' },
       top: { type: 'string' },
       'no-findings': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
     },
     false,
   );
-  if (values.help) {
-    console.log(HELP);
-    return EXIT.ok;
-  }
   const out = values.out;
   const format = oneOf(values.format, '--format', REPORT_FORMATS, (out && BY_EXTENSION[extname(out).toLowerCase()]) || 'md');
   const since = day(values.since, '--since');
