@@ -38,8 +38,13 @@ export async function makeS3Client(options: S3ClientOptions): Promise<S3Client> 
   }
 }
 
-/** s3://bucket[/prefix] -> its parts; null when `uri` is not an s3:// URI with a bucket. */
+/**
+ * s3://bucket[/prefix] -> its parts, the prefix as a folder ('' or ending in '/'); null when `uri`
+ * is not an s3:// URI with a bucket.
+ */
 export function splitS3Uri(uri: string): { bucket: string; prefix: string } | null {
   const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  return m && m[1] ? { bucket: m[1], prefix: m[2] } : null;
+  if (!m || !m[1]) return null;
+  const prefix = m[2] === '' || m[2].endsWith('/') ? m[2] : `${m[2]}/`;
+  return { bucket: m[1], prefix };
 }

@@ -40,8 +40,7 @@ export async function openTarget(dest: string, options: TargetOptions = {}): Pro
   if (dest.startsWith('s3://')) {
     const parts = splitS3Uri(dest);
     if (!parts) throw new ExportTargetError(`${dest}: not an s3://bucket[/prefix] URI`);
-    const prefix = parts.prefix === '' || parts.prefix.endsWith('/') ? parts.prefix : `${parts.prefix}/`;
-    return new S3Target(await makeS3Client({ endpointUrl: options.endpointUrl, concurrency: 16 }), parts.bucket, prefix, options);
+    return new S3Target(await makeS3Client({ endpointUrl: options.endpointUrl, concurrency: 16 }), parts.bucket, parts.prefix, options);
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(dest)) throw new ExportTargetError(`${dest}: give a folder or an s3:// URI`);
   return new LocalTarget(resolve(dest));

@@ -3,7 +3,7 @@
 // Listing knows the CloudTrail layout, so a date range lists only the days in it.
 
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { makeS3Client } from '../aws/s3-client.js';
+import { makeS3Client, splitS3Uri } from '../aws/s3-client.js';
 import { dayFolder, daysOf, deliveryDay, inRange, isLogObjectKey, type DayRange } from './layout.js';
 import { SourceError, type LogObjectRef, type LogSource } from './source.js';
 
@@ -16,15 +16,10 @@ export interface S3Options {
   backoffMs?: number;
 }
 
-export function parseS3Uri(uri: string): { bucket: string; prefix: string } {
-  const m = /^s3:\/\/([^/]+)\/?(.*)$/.exec(uri);
-  if (!m || !m[1]) throw new SourceError(`${uri}: not an s3://bucket[/prefix] URI`);
-  return { bucket: m[1], prefix: m[2] };
-}
-
 export async function openS3Source(uri: string, options: S3Options): Promise<LogSource> {
-  const { bucket, prefix: given } = parseS3Uri(uri);
-  const prefix = given === '' || given.endsWith('/') ? given : `${given}/`; // a prefix names a folder
+  const parts = splitS3Uri(uri);
+  if (!parts) throw new SourceError(`${uri}: not an s3://bucket[/prefix] URI`);
+  const { bucket, prefix } = parts;
   const client = await makeS3Client(options);
   const lister = new Lister(client, bucket);
   const maxAttempts = options.maxAttempts ?? 6;
