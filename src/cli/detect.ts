@@ -6,7 +6,7 @@ import { RuleError, SEVERITIES, loadRules, type Rule, type Severity } from '../d
 import { TrustError, loadTrustConfig, parseAccountList, resolveTrust } from '../detect/trust.js';
 import { DEFAULT_DB, EXIT, UsageError, oneOf, parse } from './args.js';
 import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, openEngine } from './engine-options.js';
-import { formatRows } from './format.js';
+import { formatRows, wrap } from './format.js';
 
 const FORMATS = ['table', 'json', 'ndjson'] as const;
 type DetectFormat = (typeof FORMATS)[number];
@@ -135,19 +135,6 @@ function listRules(rules: Rule[], format: DetectFormat): string {
   return rows
     .map((r) => [`${r.id} (${r.severity}): ${r.title}`, ...(r.params ? [`  params: ${r.params}`] : []), ...wrap(r.description, 96).map((l) => `  ${l}`)].join('\n'))
     .join('\n\n');
-}
-
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/)) {
-    if (line && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line ? `${line} ${word}` : word;
-  }
-  if (line) lines.push(line);
-  return lines;
 }
 
 function selectRules(all: Rule[], specs: string[]): Rule[] {

@@ -10,6 +10,7 @@ import { TABLES, type TableName } from '../report/model.js';
 import { REPORT_FORMATS, renderCsvFiles, renderCsvTable, renderDocument, type ReportFormat } from '../report/render/index.js';
 import { DEFAULT_DB, EXIT, UsageError, oneOf, parse, positiveInt } from './args.js';
 import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, engineName, openEngine } from './engine-options.js';
+import { wrap } from './format.js';
 
 const HELP = `usage: keytrail report [options]
 
@@ -26,7 +27,7 @@ options:
   --out PATH                write to PATH instead of stdout; with --format csv, a folder that
                             gets one file per section (see --section)
   --section NAME            with --format csv: only this section, to stdout or --out FILE:
-                            ${wrapList(TABLES, 28)}
+                            ${wrap(TABLES.join(', '), 68).join(`\n${' '.repeat(28)}`)}
   --top N                   principals and keys followed day by day (default ${DEFAULT_TOP})
   --no-findings             leave the detections out (faster on a large database)
 ${ENGINE_HELP}
@@ -116,17 +117,4 @@ function day(value: string | undefined, name: string): string | null {
   } catch (err) {
     throw new UsageError((err as Error).message);
   }
-}
-
-/** A comma-separated list wrapped to fit a help column starting at `indent`. */
-function wrapList(items: readonly string[], indent: number): string {
-  const lines = [''];
-  for (const item of items) {
-    const last = lines.length - 1;
-    if (lines[last] !== '' && indent + lines[last].length + item.length + 2 > 96) lines.push('');
-    lines[lines.length - 1] += lines[lines.length - 1] === '' ? item : ` ${item}`;
-    if (item !== items[items.length - 1]) lines[lines.length - 1] += ',';
-  }
-  return lines.join(`
-${' '.repeat(indent)}`);
 }
