@@ -22,7 +22,8 @@ export const ENGINE_OPTIONS = {
 } as const;
 
 export const ENGINE_HELP = `  --engine ENGINE           duckdb (default: the --db file) or athena (the same SQL on Amazon
-                            Athena, over the Parquet export or the CloudTrail table: keytrail athena ddl)
+                            Athena, over the Parquet export or the CloudTrail table: see
+                            keytrail athena ddl)
   --athena-database NAME    Athena database holding kms_events (required with --engine athena)
   --athena-workgroup NAME   Athena workgroup (default: primary)
   --athena-output S3URI     s3://bucket/prefix/ for query results (default: the workgroup's)
