@@ -121,14 +121,14 @@ export async function run(argv: string[]): Promise<number> {
     console.log(ddl.map((s) => `${s};`).join('\n\n'));
     return EXIT.ok;
   }
-  const [create, ...rest2] = statements(ddl);
+  const [create, ...inDatabase] = statements(ddl);
   // CREATE DATABASE runs outside the database it creates.
   const bootstrap = new AthenaEngine({ database: 'default', workgroup: values['athena-workgroup'], outputLocation: values['athena-output'], region: values['athena-region'] });
   const engine = (await openEngine({ ...values, engine: 'athena' }, values.db!)) as AthenaEngine;
   try {
     await bootstrap.execute(create);
-    for (const statement of rest2) await engine.execute(statement);
-    console.error(`keytrail athena ddl: ${rest2.length + 1} statements applied in database ${database}`);
+    for (const statement of inDatabase) await engine.execute(statement);
+    console.error(`keytrail athena ddl: ${inDatabase.length + 1} statements applied in database ${database}`);
     return EXIT.ok;
   } catch (err) {
     const message = engineErrorMessage(err);
