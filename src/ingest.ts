@@ -1,33 +1,41 @@
-// The ingest pipeline: source -> objects -> decode (worker threads) -> batches -> DuckDB.
+// The ingest pipeline: source -> objects -> decode (worker threads) -> staged batches -> DuckDB.
 
 import pLimit from 'p-limit';
-import { BadObjectError, DecodePool } from './decode/pool.js';
-import { describeBadRecords } from './decode/decode.js';
+import { BadObjectError, DecodePool, type Decoded } from './decode/pool.js';
 import type { DayRange } from './source/layout.js';
-import type { LogObjectRef, LogSource } from './source/source.js';
+import { ReadError, type LogObjectRef, type LogSource } from './source/source.js';
 import type { Store } from './store/db.js';
-import { Batch, batchFile, stagingFolder, type ManifestEntry, type ObjectRows } from './store/load.js';
+import { Batch, batchFile, stagingFolder, type ManifestEntry } from './store/load.js';
 import { ManifestIndex, resumeDay } from './store/manifest.js';
+import { BriefWriter, IngestLock } from './store/writer.js';
 
 export interface IngestOptions {
   range: DayRange;
   /** Ignore where the last run stopped and list the whole range. */
   full?: boolean;
+  /** Read quarantined and unreadable objects again. */
   retryQuarantined?: boolean;
   concurrency: number;
   workers?: number;
+  /** Objects larger than this uncompressed are quarantined ("too large"). */
+  maxObjectBytes?: number;
   /**
-   * A batch commits when it holds this many rows or bytes of rows (bigger batches commit faster,
-   * smaller ones bound memory), this many objects, or is this old: the most a killed run redoes.
+   * A batch commits when it holds this many records or bytes of them (bigger batches commit
+   * faster, smaller ones bound memory), this many objects, or is this old: the most a killed run
+   * redoes, and the longest a reader waits for the database.
    */
-  batchRows?: number;
+  batchRecords?: number;
   batchBytes?: number;
   batchObjects?: number;
   batchSeconds?: number;
+  /** Wait this long (ms) for another ingest into the same database to finish; 0: fail at once. */
+  lockWaitMs?: number;
   onProgress?: (progress: IngestProgress) => void;
 }
 
 export interface IngestProgress { objects: number; bytes: number; events: number; kmsEvents: number }
+
+export interface ObjectProblem { uri: string; error: string }
 
 export interface IngestSummary {
   runId: number;
@@ -40,28 +48,48 @@ export interface IngestSummary {
   events: number;
   kmsEvents: number;
   newRows: number;
-  quarantined: Array<{ uri: string; error: string }>;
-  failed: Array<{ uri: string; error: string }>;
+  quarantined: ObjectProblem[];
+  /** Could not be fetched this time; the next run tries again. */
+  failed: ObjectProblem[];
+  /** Can never be fetched as things stand (403, 404); found by this run. */
+  unreadable: ObjectProblem[];
+  /** Unreadable objects found by earlier runs, still in the manifest: how many. */
+  unreadableBefore: number;
   seconds: number;
 }
 
-export async function ingest(source: LogSource, store: Store, options: IngestOptions): Promise<IngestSummary> {
+const DEFAULT_MAX_OBJECT_BYTES = 1024 * 2 ** 20;
+
+/** Ingests `source` into the database at `dbPath`, which it opens only to look up and to commit. */
+export async function ingest(source: LogSource, dbPath: string, options: IngestOptions): Promise<IngestSummary> {
+  const lock = await IngestLock.take(dbPath, options.lockWaitMs ?? 0);
+  try {
+    return await ingestLocked(source, new BriefWriter(dbPath), options);
+  } finally {
+    lock.release();
+  }
+}
+
+async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
-  const runId = await startRun(store, source.name);
-  const range = await effectiveRange(store, source.name, options);
-  const staging = await stagingFolder(store.path);
-  const manifest = new ManifestIndex(store, options.retryQuarantined);
-  const pool = new DecodePool(options.workers);
+  const dbPath = db.path;
+  const runId = await db.use((store) => startRun(store, source.name));
+  const range = options.range.since !== null || options.full ? options.range : { since: await db.use((s) => resumeDay(s, source.name)), until: options.range.until };
+  const staging = await stagingFolder(dbPath);
+  const manifest = new ManifestIndex(db, options.retryQuarantined);
+  const pool = new DecodePool({ size: options.workers });
   const limit = pLimit(options.concurrency);
-  const batchRows = options.batchRows ?? 32_768;
-  const batchBytes = options.batchBytes ?? 48 * 1024 * 1024;
+  const maxBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
+  const batchRecords = options.batchRecords ?? 65_536;
+  const batchBytes = options.batchBytes ?? 96 * 2 ** 20;
   const batchObjects = options.batchObjects ?? 50_000;
-  const batchMs = (options.batchSeconds ?? 60) * 1000;
+  const batchMs = (options.batchSeconds ?? 30) * 1000;
 
   const summary: IngestSummary = {
     runId, source: source.name, range, listed: 0, skipped: 0, objects: 0, bytes: 0, events: 0,
-    kmsEvents: 0, newRows: 0, quarantined: [], failed: [], seconds: 0,
+    kmsEvents: 0, newRows: 0, quarantined: [], failed: [], unreadable: [], unreadableBefore: 0, seconds: 0,
   };
+  let objectNo = 0;
   let batchNo = 0;
   let batch = new Batch(batchFile(staging, batchNo));
   let commits: Promise<void> = Promise.resolve();
@@ -69,36 +97,36 @@ export async function ingest(source: LogSource, store: Store, options: IngestOpt
     const full = batch;
     batch = new Batch(batchFile(staging, ++batchNo));
     commits = commits.then(async () => {
-      summary.newRows += (await full.commit(store, source.name, runId)).newRows;
+      const result = await db.use((store) => full.commit(store, source.name, runId));
+      summary.newRows += result.newRows;
+      for (const e of result.entries) {
+        summary.kmsEvents += e.kmsEvents;
+        if (e.status !== 'ok') summary[e.status].push({ uri: e.ref.uri, error: e.error! });
+      }
     });
     return commits;
   };
 
   const readObject = async (ref: LogObjectRef, seenBefore: boolean) => {
-    const entry: ManifestEntry = { ref, events: 0, kmsEvents: 0, status: 'ok', error: null, seenBefore };
-    let rows: ObjectRows | undefined;
+    const object = objectNo++;
+    const entry: ManifestEntry = { ref, object, events: 0, kmsEvents: 0, status: 'ok', error: null, badRecords: [], kept: [], seenBefore };
+    let decoded: Decoded | undefined;
     try {
-      const decoded = ref.file ? await pool.decodeFile(ref.file, ref.uri) : await pool.decode(await source.read(ref), ref.uri);
+      decoded = ref.file ? await pool.decodeFile(ref.file, object, maxBytes) : await pool.decode(await source.read(ref), object, maxBytes);
       summary.bytes += decoded.bytes;
-      rows = decoded;
       entry.events = decoded.events;
-      entry.kmsEvents = decoded.kmsEvents;
-      if (decoded.badRecords.length > 0) {
-        entry.status = 'quarantined';
-        entry.error = describeBadRecords(decoded.badRecords);
-      }
+      entry.kept = decoded.kept;
+      entry.badRecords = decoded.badRecords;
     } catch (err) {
-      entry.status = err instanceof BadObjectError ? 'quarantined' : 'failed';
+      entry.status = err instanceof BadObjectError ? 'quarantined' : err instanceof ReadError && err.permanent ? 'unreadable' : 'failed';
       entry.error = (err as Error).message;
     }
-    if (entry.status !== 'ok') summary[entry.status].push({ uri: ref.uri, error: entry.error! });
     summary.objects++;
     summary.events += entry.events;
-    summary.kmsEvents += entry.kmsEvents;
     const into = batch;
-    await into.add(entry, rows);
+    await into.add(entry, decoded?.staged);
     options.onProgress?.(summary);
-    if (into === batch && (batch.rows >= batchRows || batch.bytes >= batchBytes || batch.entries.length >= batchObjects || Date.now() - batch.started >= batchMs)) {
+    if (into === batch && (batch.lines >= batchRecords || batch.bytes >= batchBytes || batch.entries.length >= batchObjects || Date.now() - batch.started >= batchMs)) {
       await flush();
     }
   };
@@ -125,18 +153,15 @@ export async function ingest(source: LogSource, store: Store, options: IngestOpt
   }
   await commits; // surfaces a failed commit
   summary.seconds = (Date.now() - started) / 1000;
-  await finishRun(store, summary);
+  await db.use(async (store) => {
+    summary.unreadableBefore = await countUnreadable(store, source.name, runId);
+    await finishRun(store, summary);
+  });
   return summary;
 }
 
-async function effectiveRange(store: Store, source: string, options: IngestOptions): Promise<DayRange> {
-  if (options.range.since !== null || options.full) return options.range;
-  const resume = await resumeDay(store, source);
-  return { since: resume, until: options.range.until };
-}
-
 async function startRun(store: Store, source: string): Promise<number> {
-  // We hold the only write lock, so a run still marked running was killed.
+  // We hold the ingest lock, so a run still marked running was killed.
   await store.run(`UPDATE ingest_runs SET status = 'interrupted' WHERE status = 'running'`);
   const [{ id }] = await store.all<{ id: bigint }>('SELECT coalesce(max(run_id), 0) + 1 AS id FROM ingest_runs');
   await store.run(`INSERT INTO ingest_runs (run_id, source, started_at, status) VALUES ($1, $2, now()::TIMESTAMP, 'running')`, [
@@ -146,12 +171,20 @@ async function startRun(store: Store, source: string): Promise<number> {
   return Number(id);
 }
 
+async function countUnreadable(store: Store, source: string, runId: number): Promise<number> {
+  const [{ n }] = await store.all<{ n: number }>(
+    `SELECT count(*) AS n FROM ingested_objects WHERE source = $1 AND status = 'unreadable' AND run_id <> $2`,
+    [source, BigInt(runId)],
+  );
+  return n;
+}
+
 async function finishRun(store: Store, s: IngestSummary): Promise<void> {
-  const status = s.failed.length > 0 ? 'failed' : s.quarantined.length > 0 ? 'partial' : 'ok';
+  const failed = s.failed.length + s.unreadable.length;
+  const status = failed > 0 ? 'failed' : s.quarantined.length > 0 ? 'partial' : 'ok';
   await store.run(
     `UPDATE ingest_runs SET finished_at = now()::TIMESTAMP, status = $2, objects = $3, events = $4, kms_events = $5,
        new_rows = $6, quarantined = $7, failed = $8 WHERE run_id = $1`,
-    [BigInt(s.runId), status, s.objects, BigInt(s.events), BigInt(s.kmsEvents), BigInt(s.newRows), s.quarantined.length, s.failed.length],
+    [BigInt(s.runId), status, s.objects, BigInt(s.events), BigInt(s.kmsEvents), BigInt(s.newRows), s.quarantined.length, failed],
   );
 }
-

@@ -18,6 +18,7 @@ CREATE EXTERNAL TABLE IF NOT EXISTS {{table}} (
     principal_arn         string,
     principal_id          string,
     identity_arn          string,
+    session_name          string,
     principal_account     string,
     user_name             string,
     access_key_id         string,

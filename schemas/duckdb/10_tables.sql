@@ -1,8 +1,10 @@
 -- keytrail's DuckDB schema. Run on every open; every statement is idempotent.
 
--- One row per KMS CloudTrail event. CloudTrail's eventID is unique, so a row is one eventID;
--- record_hash (of the record's bytes) only keeps apart records that reuse an eventID with other
--- content (hand-made fixtures, edited logs), which would otherwise be silently dropped.
+-- One row per KMS CloudTrail event, however often it was delivered. CloudTrail's eventID is
+-- unique, so a row is one eventID; record_hash (MD5 of the record's bytes) only keeps apart records
+-- that reuse an eventID with other content (hand-made fixtures, edited logs), which would
+-- otherwise be silently dropped. The primary key enforces it; the rows come from
+-- schemas/cloudtrail/normalize.sql, the one mapping of a record to a row (Athena's view too).
 CREATE TABLE IF NOT EXISTS kms_events (
     event_id              VARCHAR   NOT NULL, -- eventID (or 'keytrail:<record_hash>' when a record has none)
     record_hash           VARCHAR   NOT NULL,
@@ -16,7 +18,8 @@ CREATE TABLE IF NOT EXISTS kms_events (
     principal_type        VARCHAR,            -- userIdentity.type (NULL when the record has none)
     principal_arn         VARCHAR,            -- userIdentity.arn (for an assumed role, the session ARN)
     principal_id          VARCHAR,
-    identity_arn          VARCHAR,            -- the stable caller: role ARN for a session, user/root ARN, or the service
+    identity_arn          VARCHAR,            -- the stable caller, the same across sessions (README: "Who is the caller")
+    session_name          VARCHAR,            -- the session behind an assumed role / cross-account caller / federated user
     principal_account     VARCHAR,            -- userIdentity.accountId
     user_name             VARCHAR,            -- userIdentity.userName, or the role name for a session
     access_key_id         VARCHAR,
@@ -35,11 +38,42 @@ CREATE TABLE IF NOT EXISTS kms_events (
     response_elements     JSON,
     additional_event_data JSON,
     resources             JSON,
-    source_object         VARCHAR   NOT NULL  -- the s3:// URI or file path the event was read from
+    source_object         VARCHAR   NOT NULL, -- the s3:// URI or file path the event was first read from
+    PRIMARY KEY (event_id, record_hash)
+);
+
+-- The trail's own management events (eventSource cloudtrail.amazonaws.com: StopLogging,
+-- PutEventSelectors, DeleteTrail ...), in the shape of kms_events, for the tampering detections.
+CREATE TABLE IF NOT EXISTS trail_events AS SELECT * FROM kms_events LIMIT 0;
+-- (CREATE TABLE AS copies no key: the same one, enforced here.)
+CREATE UNIQUE INDEX IF NOT EXISTS trail_events_key ON trail_events (event_id, record_hash);
+
+-- Other objects that delivered an event already stored (CloudTrail delivers some events twice):
+-- when an object is read again, an event it shared with another object stays, attributed to that one.
+CREATE TABLE IF NOT EXISTS event_redeliveries (
+    event_id      VARCHAR NOT NULL,
+    record_hash   VARCHAR NOT NULL,
+    object_uri    VARCHAR NOT NULL,
+    PRIMARY KEY (event_id, record_hash, object_uri)
+);
+
+-- Who is AROA…? The principals directory: IAM unique ids (roles' AROA…, users' AIDA…) with the ARN
+-- they belong to, learned from every record ingested (sessionContext.sessionIssuer, IAM users), of
+-- every account of the trail. It turns a cross-account caller (userIdentity.type AWSAccount,
+-- principalId 'AROA…:session', no ARN) into its role.
+CREATE TABLE IF NOT EXISTS principals (
+    unique_id       VARCHAR PRIMARY KEY,
+    arn             VARCHAR NOT NULL,
+    account_id      VARCHAR,
+    principal_type  VARCHAR,          -- Role | IAMUser
+    first_seen      TIMESTAMP,        -- first event time it was seen at
+    learned_in_run  BIGINT
 );
 
 -- One row per log object looked at. status: ok | quarantined (unreadable, or some records were) |
--- failed (could not be fetched this time: retried by the next run).
+-- failed (could not be fetched this time: retried by the next run) | unreadable (can never be
+-- fetched as things stand: 403, 404; reported, but no longer where the next run resumes from).
+-- Times are UTC.
 CREATE TABLE IF NOT EXISTS ingested_objects (
     object_uri    VARCHAR NOT NULL,
     source        VARCHAR NOT NULL,   -- the SOURCE argument the object was listed under
@@ -51,7 +85,8 @@ CREATE TABLE IF NOT EXISTS ingested_objects (
     status        VARCHAR NOT NULL,
     error         VARCHAR,
     run_id        BIGINT NOT NULL,
-    ingested_at   TIMESTAMP NOT NULL
+    ingested_at   TIMESTAMP NOT NULL,
+    PRIMARY KEY (object_uri)
 );
 
 CREATE TABLE IF NOT EXISTS ingest_runs (

@@ -10,7 +10,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KMS_EVENT_CATALOGUE } from '../kms/catalogue.js';
 import { schemasDir } from '../paths.js';
-import { trinoLiteral } from './dialect.js';
+import { cloudTrailSql } from '../store/staging.js';
+import { toTrino, trinoLiteral } from './dialect.js';
 
 export class DdlError extends Error {}
 
@@ -113,11 +114,44 @@ export function cloudTrailTableDdl(o: CloudTrailDdlOptions): string {
   });
 }
 
-export function rawKmsEventsViewDdl(o: Pick<CloudTrailDdlOptions, 'table' | 'view'>): string {
+/** The columns of kms_events, as the Parquet table lists them. */
+export const KMS_EVENTS_COLUMNS = [...readFileSync(join(schemasDir, 'athena', '10_kms_events_parquet.sql'), 'utf8')
+  .matchAll(/^ {4}(\w+) +\w+,?$/gm)].map((m) => m[1]);
+
+/** The principals directory view over the raw CloudTrail table. */
+export function rawPrincipalsViewDdl(o: Pick<CloudTrailDdlOptions, 'table'> & { principals?: string }): string {
+  const source = name(o.table ?? 'cloudtrail_logs', '--table');
+  return template('25_principals_view.sql', {
+    view: name(o.principals ?? 'keytrail_principals', '--principals-view'),
+    principals: fromDuckDb(cloudTrailSql('principals', { records: RECORDS }), { [RECORDS]: source }),
+  });
+}
+
+/** kms_events over the raw CloudTrail table, through the local ingest's own normalize.sql. */
+export function rawKmsEventsViewDdl(o: Pick<CloudTrailDdlOptions, 'table' | 'view'> & { principals?: string }): string {
+  const source = name(o.table ?? 'cloudtrail_logs', '--table');
+  const records = `(SELECT t.*, "$path" AS source_object, CAST(NULL AS varchar) AS record_hash,
+         replace(t."timestamp", '/', '-') AS record_ref
+     FROM ${source} t WHERE t.eventsource = 'kms.amazonaws.com')`;
   return template('30_kms_events_view.sql', {
     view: name(o.view ?? 'kms_events', '--view'),
-    source: name(o.table ?? 'cloudtrail_logs', '--table'),
+    principals: name(o.principals ?? 'keytrail_principals', '--principals-view'),
+    columns: KMS_EVENTS_COLUMNS.map((c) => `n.${c}`).join(', '),
+    normalized: fromDuckDb(cloudTrailSql('normalize', { records: RECORDS, principals: PRINCIPALS }), {
+      [RECORDS]: records,
+      [PRINCIPALS]: name(o.principals ?? 'keytrail_principals', '--principals-view'),
+    }),
   });
+}
+
+const RECORDS = 'keytrail_records_relation';
+const PRINCIPALS = 'keytrail_principals_relation';
+
+/** A schemas/cloudtrail query in Trino SQL, its placeholder relations replaced by Trino text. */
+function fromDuckDb(sql: string, relations: Record<string, string>): string {
+  let text = toTrino(sql).sql;
+  for (const [placeholder, relation] of Object.entries(relations)) text = text.replaceAll(placeholder, relation);
+  return text;
 }
 
 export function catalogueViewDdl(): string {

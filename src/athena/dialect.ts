@@ -19,6 +19,8 @@
 //   CAST(x AS VARCHAR)            Trino writes doubles as 2.5E0: IF(x IS NULL, NULL, format('%s', x)),
 //                                 which prints numbers, dates and text as DuckDB does (not timestamps)
 //   CAST(x AS JSON)               json_parse(x);  x::T  CAST(x AS T);  DuckDB type names -> Trino's
+//   TRY_CAST(s AS TIMESTAMPTZ)    try(from_iso8601_timestamp(s)): ISO 8601 text, NULL when no real time
+//   to_json(x)                    json_format(CAST(x AS JSON)); list_extract(l, i) element_at(l, i)
 //   TIMESTAMP '...T...Z'          TIMESTAMP '... ...';  INTERVAL 30 DAY / '30 days'  INTERVAL '30' DAY
 //   max_by/min_by (arg_max/arg_min)  Trino keeps a NULL value DuckDB skips: FILTER (WHERE x IS NOT NULL)
 //   any_value arbitrary; list_contains contains; list_value / [..]
@@ -126,7 +128,8 @@ const RENAMED: Record<string, string> = {
   list_sort: 'array_sort', list_distinct: 'array_distinct', array_length: 'cardinality', string_split: 'split',
   str_split: 'split', string_to_array: 'split', epoch: 'to_unixtime', printf: 'format', ifnull: 'coalesce',
   nvl: 'coalesce', iff: 'IF', list_filter: 'filter', list_transform: 'transform', array_filter: 'filter',
-  array_transform: 'transform', list: 'array_agg', count_star: 'count',
+  array_transform: 'transform', list: 'array_agg', count_star: 'count', list_extract: 'element_at',
+  array_extract: 'element_at',
 };
 
 /** Units DuckDB accepts (singular, plural, short) -> Trino's. */
@@ -320,6 +323,9 @@ class Translator {
       case 'cast':
       case 'try_cast':
         return done(this.cast(fn, g, clause));
+      case 'to_json':
+        need(1);
+        return done(`json_format(CAST(${arg(0)} AS JSON))`);
       case 'regexp_matches':
         need(2);
         return done(`regexp_like(${arg(0)}, ${arg(1)})`);
@@ -438,6 +444,8 @@ class Translator {
     const type = trinoType(trim(g.items.slice(at + 1)), g);
     if (type === 'VARCHAR') return `IF((${expr}) IS NULL, NULL, format('%s', ${expr}))`;
     if (type === 'JSON') return fn === 'try_cast' ? `try(json_parse(${expr}))` : `json_parse(${expr})`;
+    // Text to a zoned time: DuckDB reads ISO 8601 (CloudTrail's eventTime), NULL when it is no real time.
+    if (type === 'TIMESTAMP WITH TIME ZONE' && fn === 'try_cast') return `try(from_iso8601_timestamp(${expr}))`;
     return `${fn.toUpperCase()}(${expr} AS ${type})`;
   }
 

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { AthenaEngine } from '../athena/client.js';
 import {
-  DEFAULT_REGIONS, DdlError, catalogueViewDdl, cloudTrailTableDdl, parquetTableDdl, rawKmsEventsViewDdl, statements,
+  DEFAULT_REGIONS, DdlError, catalogueViewDdl, cloudTrailTableDdl, parquetTableDdl, rawKmsEventsViewDdl, rawPrincipalsViewDdl, statements,
 } from '../athena/ddl.js';
 import { Store } from '../store/db.js';
 import { DEFAULT_DB, EXIT, UsageError, parse } from './args.js';
@@ -108,6 +108,7 @@ export async function run(argv: string[]): Promise<number> {
           trail: values.cloudtrail!, orgId: values['org-id'], accounts: split(values.accounts),
           regions: values.regions !== undefined ? split(values.regions) : DEFAULT_REGIONS, since, table,
         }),
+        rawPrincipalsViewDdl({ table }),
         rawKmsEventsViewDdl({ table, view: values.view }),
       );
     }

@@ -4,7 +4,6 @@ import { ingest, type IngestProgress, type IngestSummary } from '../ingest.js';
 import { openLocalSource } from '../source/local.js';
 import { openS3Source } from '../source/s3.js';
 import type { LogSource } from '../source/source.js';
-import { Store } from '../store/db.js';
 import { DEFAULT_DB, EXIT, UsageError, dayOption, parse, positiveInt } from './args.js';
 
 const HELP = `usage: keytrail ingest SOURCE [options]
@@ -20,18 +19,22 @@ options:
                        day already read from SOURCE, or everything on the first run)
   --until DATE         last delivery day to read (default: no limit)
   --full               list all of SOURCE, not just the days since the last run
-  --retry-quarantined  read quarantined objects again
+  --retry-quarantined  read quarantined and unreadable objects again
+  --max-object-mb N    quarantine an object larger than N MB uncompressed (default 1024)
   --concurrency N      objects fetched at once (default 32 for S3, 64 for a folder)
   --workers N          decoding threads (default: one per core)
   --batch-objects N    at most N objects per transaction (default 50000; a batch also commits at
                        32,768 rows, 48 MB of rows or after 60 s: the most a killed run reads again)
   --endpoint-url URL   S3-compatible endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); path-style
-  --wait               wait for another run on the same database to finish instead of failing
+  --wait               wait for another ingest into the same database to finish instead of failing
   --json               print the summary as JSON
   -h, --help           show this help
 
+The database is open only while a batch commits: query, detect, report ... work during an ingest.
+
 exit codes: 0 all read; 2 bad usage or unusable source/database; 3 some objects quarantined
-(unreadable, see ingested_objects); 4 some objects could not be fetched (the next run retries them).`;
+(unreadable content, see ingested_objects); 4 some objects could not be fetched: transient errors
+are retried by the next run, permanent ones (403, 404) are reported by every run and 'keytrail status'.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, HELP, {
@@ -43,6 +46,7 @@ export async function run(argv: string[]): Promise<number> {
     concurrency: { type: 'string' },
     workers: { type: 'string' },
     'batch-objects': { type: 'string' },
+    'max-object-mb': { type: 'string' },
     'endpoint-url': { type: 'string' },
     wait: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
@@ -58,37 +62,46 @@ export async function run(argv: string[]): Promise<number> {
   const concurrency = positiveInt(values.concurrency, '--concurrency', isS3 ? 32 : 64);
   const workers = values.workers === undefined ? undefined : positiveInt(values.workers, '--workers', 1);
   const batchObjects = positiveInt(values['batch-objects'], '--batch-objects', 50_000);
+  const maxObjectBytes = positiveInt(values['max-object-mb'], '--max-object-mb', 1024) * 2 ** 20;
 
   const source: LogSource = isS3
     ? await openS3Source(spec, { endpointUrl: values['endpoint-url'], concurrency })
     : await openLocalSource(spec);
-  let store: Store | null = null;
   try {
-    store = await Store.open(values.db!, { waitMs: values.wait ? 24 * 3600_000 : 0 });
     const progress = process.stderr.isTTY && !values.json ? progressLine() : null;
-    const summary = await ingest(source, store, { range, full: values.full, retryQuarantined: values['retry-quarantined'], concurrency, workers, batchObjects, onProgress: progress?.update });
+    const summary = await ingest(source, values.db!, {
+      range, full: values.full, retryQuarantined: values['retry-quarantined'], concurrency, workers, batchObjects,
+      maxObjectBytes, lockWaitMs: values.wait ? 24 * 3600_000 : 0, onProgress: progress?.update,
+    });
     progress?.done();
     console.log(values.json ? JSON.stringify(summary, null, 2) : describe(summary));
-    return summary.failed.length > 0 ? EXIT.failed : summary.quarantined.length > 0 ? EXIT.quarantined : EXIT.ok;
+    if (summary.failed.length + summary.unreadable.length > 0) return EXIT.failed;
+    return summary.quarantined.length > 0 ? EXIT.quarantined : EXIT.ok;
   } finally {
-    store?.close();
     source.close();
   }
 }
 
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
+const LISTED = 10;
 
 function describe(s: IngestSummary): string {
   const days = s.range.since || s.range.until ? ` (days ${s.range.since ?? '…'} to ${s.range.until ?? '…'})` : '';
   const lines = [
     `keytrail ingest: ${s.objects} objects read (${mb(s.bytes)} MB) from ${s.source}${days}, ` +
       `${s.skipped} already loaded; ${s.events} events, ${s.kmsEvents} KMS events, ${s.newRows} new rows; ` +
-      `${s.quarantined.length} quarantined, ${s.failed.length} failed; ${s.seconds.toFixed(1)} s`,
+      `${s.quarantined.length} quarantined, ${s.failed.length} failed, ${s.unreadable.length} unreadable; ${s.seconds.toFixed(1)} s`,
   ];
-  for (const q of s.quarantined.slice(0, 10)) lines.push(`  quarantined ${q.uri}: ${q.error}`);
-  for (const f of s.failed.slice(0, 10)) lines.push(`  failed ${f.uri}: ${f.error}`);
-  const more = s.quarantined.length + s.failed.length - 20;
-  if (more > 0) lines.push(`  … and more: SELECT * FROM ingested_objects WHERE status <> 'ok'`);
+  const list = (what: string, problems: IngestSummary['failed']) => {
+    for (const p of problems.slice(0, LISTED)) lines.push(`  ${what} ${p.uri}: ${p.error}`);
+    if (problems.length > LISTED) lines.push(`  … and ${problems.length - LISTED} more ${what}: SELECT * FROM ingested_objects WHERE status = '${what}'`);
+  };
+  list('quarantined', s.quarantined);
+  list('failed', s.failed);
+  list('unreadable', s.unreadable);
+  if (s.unreadableBefore > 0) {
+    lines.push(`  ${s.unreadableBefore} objects found unreadable by earlier runs are still unread (keytrail status; --retry-quarantined)`);
+  }
   return lines.join('\n');
 }
 

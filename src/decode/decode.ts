@@ -1,84 +1,176 @@
-// One log object's bytes in, its KMS events out: gunzip, find the records, parse only those
-// that can be KMS events, normalise them. Pure CPU work, run in worker threads (pool.ts).
+// One log object's bytes in, the records DuckDB should read out: gunzip, find the records, keep
+// those that can be KMS or CloudTrail-management events as they are (no JSON.parse: DuckDB's
+// reader parses them, src/store/load.ts), and, from the others, the caller identities that the
+// principals directory learns from. Pure CPU work, run in worker threads (pool.ts).
 
 import { createHash } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
-import { KMS_EVENT_SOURCE, RecordError, isKmsRecord, normalizeKmsRecord, type KmsEventRow } from '../kms/normalize.js';
-import { ObjectError, scanRecords } from './scan.js';
+import { ObjectError, scanRecords, skipValue } from './scan.js';
 
 export { ObjectError };
+
+/** Event sources whose records are kept whole: KMS events, and the trail's own (tampering). */
+export const KEPT_EVENT_SOURCES = ['kms.amazonaws.com', 'cloudtrail.amazonaws.com'] as const;
 
 export interface DecodedObject {
   /** Records in the object. */
   events: number;
-  rows: KmsEventRow[];
-  /** Records that could not be read (KMS events, or records that are not JSON objects). */
+  /** Staged NDJSON lines (see src/store/staging.ts), UTF-8, '\n'-terminated. */
+  staged: Uint8Array;
+  /** Record numbers (1-based) of the kept records, in order: what DuckDB must give back. */
+  kept: number[];
+  /** Records that are not JSON objects. */
   badRecords: string[];
-  minTime: string | null;
-  maxTime: string | null;
 }
 
-const MARKER = Buffer.from(KMS_EVENT_SOURCE);
+const MARKERS = KEPT_EVENT_SOURCES.map((s) => Buffer.from(s));
 const ESCAPE = Buffer.from('\\u');
+const USER_IDENTITY = Buffer.from('"userIdentity"');
+const PRINCIPAL_ID = Buffer.from('"principalId"');
+const LEARNABLE = [Buffer.from('"sessionIssuer"'), Buffer.from('"IAMUser"')];
 const MAX_BAD_RECORDS_LISTED = 5;
+const QUOTE = 0x22, COLON = 0x3a, NEWLINE = 0x0a, RETURN = 0x0d;
 
-export function gunzipObject(raw: Uint8Array): Buffer {
+/** Refuses an object whose uncompressed size passes `maxBytes` while gunzipping, not after. */
+export function gunzipObject(raw: Uint8Array, maxBytes = Infinity): Buffer {
   const buf = Buffer.from(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (buf[0] !== 0x1f || buf[1] !== 0x8b) return buf; // plain .json
+  if (buf[0] !== 0x1f || buf[1] !== 0x8b) {
+    if (buf.byteLength > maxBytes) throw new ObjectError(tooLarge(maxBytes));
+    return buf; // plain .json
+  }
   try {
-    return gunzipSync(buf);
+    return gunzipSync(buf, Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes } : {});
   } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new ObjectError(tooLarge(maxBytes));
     const message = (err as Error).message;
     const hint = /unexpected end/i.test(message) ? ' (truncated object?)' : '';
     throw new ObjectError(`gzip: ${message}${hint}`);
   }
 }
 
-/** Throws ObjectError when the object as a whole cannot be read. */
-export function decodeObject(raw: Uint8Array, sourceObject: string): DecodedObject {
-  const buf = gunzipObject(raw);
+const tooLarge = (maxBytes: number) => `too large: more than ${Math.round(maxBytes / 2 ** 20)} MB uncompressed (--max-object-mb)`;
+
+/**
+ * Caller identities already staged by this thread: a unique id maps to one ARN for good, so each
+ * is learned once per run and thread, not once per record.
+ */
+const learnedIds = new Set<string>();
+
+/** Throws ObjectError when the object as a whole cannot be read. `object` numbers it in the batch. */
+export function decodeObject(raw: Uint8Array, object: number, maxBytes = Infinity): DecodedObject {
+  const buf = gunzipObject(raw, maxBytes);
   const spans = scanRecords(buf);
-  const rows: KmsEventRow[] = [];
+  const out = new LineWriter(buf.byteLength >> 2);
+  const kept: number[] = [];
   const badRecords: string[] = [];
-  let minTime: string | null = null;
-  let maxTime: string | null = null;
-  // A KMS record always spells its eventSource out, unless a writer escaped it (\u006bms...):
-  // records with either are parsed, the rest are only counted.
-  let nextMarker = buf.indexOf(MARKER);
-  let nextEscape = buf.indexOf(ESCAPE);
+  // A kept record spells its eventSource out, unless a writer escaped it (\u006bms...): records
+  // with either are staged (DuckDB decides), the rest are only counted.
+  const next = [...MARKERS, ESCAPE].map((m) => ({ marker: m, at: buf.indexOf(m) }));
+  let nextIdentity = buf.indexOf(USER_IDENTITY);
 
   spans.forEach((span, index) => {
+    const n = index + 1;
     if (!span.isObject) {
-      badRecords.push(`record ${index + 1}: not a JSON object`);
+      badRecords.push(`record ${n}: not a JSON object`);
       return;
     }
-    while (nextMarker !== -1 && nextMarker < span.start) nextMarker = buf.indexOf(MARKER, span.start);
-    while (nextEscape !== -1 && nextEscape < span.start) nextEscape = buf.indexOf(ESCAPE, span.start);
-    const candidate = (nextMarker !== -1 && nextMarker < span.end) || (nextEscape !== -1 && nextEscape < span.end);
-    if (!candidate) return;
-
-    const bytes = buf.subarray(span.start, span.end);
-    let record: unknown;
-    try {
-      record = JSON.parse(bytes.toString('utf8'));
-    } catch (err) {
-      badRecords.push(`record ${index + 1}: ${(err as Error).message}`);
+    let candidate = false;
+    for (const m of next) {
+      if (m.at !== -1 && m.at < span.start) m.at = buf.indexOf(m.marker, span.start);
+      if (m.at !== -1 && m.at < span.end) candidate = true;
+    }
+    if (candidate) {
+      const record = buf.subarray(span.start, span.end);
+      const hash = createHash('md5').update(record).digest('hex');
+      out.line(`{"o":${object},"n":${n},"h":"${hash}","r":`, record, '}');
+      kept.push(n);
       return;
     }
-    if (!isKmsRecord(record)) return;
-    const hash = createHash('md5').update(bytes).digest('hex');
-    try {
-      const row = normalizeKmsRecord(record, hash, sourceObject);
-      rows.push(row);
-      if (minTime === null || row.event_time < minTime) minTime = row.event_time;
-      if (maxTime === null || row.event_time > maxTime) maxTime = row.event_time;
-    } catch (err) {
-      if (!(err instanceof RecordError)) throw err;
-      const id = (record as { eventID?: unknown }).eventID;
-      badRecords.push(`record ${index + 1}${typeof id === 'string' ? ` (eventID ${id})` : ''}: ${err.message}`);
+    if (nextIdentity !== -1 && nextIdentity < span.start) nextIdentity = buf.indexOf(USER_IDENTITY, span.start);
+    if (nextIdentity !== -1 && nextIdentity < span.end) {
+      const identity = learnableIdentity(buf, nextIdentity, span.end);
+      if (identity) out.line(`{"o":${object},"n":${n},"r":{"userIdentity":`, identity, '}}');
     }
   });
-  return { events: spans.length, rows, badRecords, minTime, maxTime };
+  return { events: spans.length, staged: out.done(), kept, badRecords };
+}
+
+/**
+ * The userIdentity object at `keyAt` when the directory can learn from it (a session naming its
+ * role, an IAM user) and this thread has not staged its unique id yet.
+ */
+function learnableIdentity(buf: Buffer, keyAt: number, end: number): Buffer | null {
+  let i = keyAt + USER_IDENTITY.length;
+  while (i < end && buf[i] !== COLON) i++;
+  i++;
+  while (i < end && buf[i] !== 0x7b && buf[i] !== QUOTE && buf[i] !== 0x6e) i++; // {, a string, or null
+  if (buf[i] !== 0x7b) return null;
+  let valueEnd: number;
+  try {
+    valueEnd = skipValue(buf, i);
+  } catch {
+    return null;
+  }
+  if (valueEnd > end) return null;
+  const identity = buf.subarray(i, valueEnd);
+  if (!LEARNABLE.some((m) => identity.includes(m))) return null;
+  const id = firstPrincipalId(identity);
+  if (id === null || learnedIds.has(id)) return null;
+  learnedIds.add(id);
+  return identity;
+}
+
+/** The unique id of the first principalId in `identity` ('AROA…' of 'AROA…:session'), or null. */
+function firstPrincipalId(identity: Buffer): string | null {
+  let i = identity.indexOf(PRINCIPAL_ID);
+  if (i === -1) return null;
+  i += PRINCIPAL_ID.length;
+  while (i < identity.length && identity[i] !== QUOTE) i++;
+  const start = i + 1;
+  const stop = identity.indexOf(QUOTE, start);
+  if (stop === -1) return null;
+  return identity.toString('latin1', start, stop).split(':')[0];
+}
+
+/** Builds the staged NDJSON: one line per record, pretty-printed records folded onto one line. */
+class LineWriter {
+  private buf: Buffer;
+  private length = 0;
+
+  constructor(initial: number) {
+    this.buf = Buffer.allocUnsafeSlow(Math.max(initial, 4096));
+  }
+
+  line(head: string, body: Buffer, tail: string): void {
+    this.reserve(head.length + body.length + tail.length + 1);
+    this.length += this.buf.write(head, this.length, 'latin1');
+    this.length += foldLines(body, this.buf, this.length);
+    this.length += this.buf.write(tail, this.length, 'latin1');
+    this.buf[this.length++] = NEWLINE;
+  }
+
+  /** The lines, in a buffer of their own (not Node's shared pool), so it can move between threads. */
+  done(): Uint8Array {
+    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.length);
+  }
+
+  private reserve(bytes: number): void {
+    if (this.length + bytes <= this.buf.length) return;
+    const bigger = Buffer.allocUnsafeSlow(Math.max(this.buf.length * 2, this.length + bytes));
+    this.buf.copy(bigger, 0, 0, this.length);
+    this.buf = bigger;
+  }
+}
+
+/**
+ * Copies a record into `into` at `at`, replacing line breaks (legal only between tokens: inside a
+ * string they are escaped) with spaces, so that each record stays one NDJSON line. Returns its length.
+ */
+function foldLines(record: Buffer, into: Buffer, at: number): number {
+  record.copy(into, at);
+  if (record.indexOf(NEWLINE) === -1 && record.indexOf(RETURN) === -1) return record.length;
+  for (let i = at; i < at + record.length; i++) if (into[i] === NEWLINE || into[i] === RETURN) into[i] = 0x20;
+  return record.length;
 }
 
 /** One line for the manifest's error column. */

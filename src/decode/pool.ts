@@ -1,23 +1,36 @@
-// A fixed pool of worker threads for the CPU work of ingest (gunzip, scan, parse, normalise).
+// A fixed pool of worker threads for the CPU work of ingest (read, gunzip, scan). A worker that
+// dies is replaced; the objects it held are tried once more, each on its own, and an object that
+// kills a worker twice is given up as unreadable.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
+import { ReadError } from '../source/source.js';
 
 /** An object to decode: its bytes, or a local file the worker reads itself. */
-export interface DecodeRequest { id: number; uri: string; bytes?: ArrayBuffer; file?: string }
+export interface DecodeRequest {
+  id: number;
+  /** Numbers the object in its batch: the staged lines carry it. */
+  object: number;
+  bytes?: ArrayBuffer;
+  file?: string;
+  /** Uncompressed size above which the object is refused. */
+  maxBytes: number;
+}
 
 export type DecodeResult =
   | {
-      id: number; ok: true; events: number; kmsEvents: number;
+      id: number; ok: true;
       /** Size of the object as read. */
       bytes: number;
-      /** One kms_events row per line, UTF-8. */
-      ndjson: Uint8Array;
-      /** record_hash of each line of ndjson, in order. */
-      hashes: string[];
-      minTime: string | null; maxTime: string | null; badRecords: string[];
+      events: number;
+      /** Staged NDJSON lines, UTF-8 (src/store/staging.ts). */
+      staged: Uint8Array;
+      /** Record numbers of the kept records. */
+      kept: number[];
+      badRecords: string[];
     }
-  | { id: number; ok: false; objectError: boolean; error: string };
+  /** object: not a readable log object; read: the file could not be read; crash: a bug. */
+  | { id: number; ok: false; kind: 'object' | 'read' | 'crash'; permanent: boolean; error: string };
 
 export type Decoded = Omit<Extract<DecodeResult, { ok: true }>, 'id' | 'ok'>;
 
@@ -26,61 +39,82 @@ export class BadObjectError extends Error {}
 
 // Under vitest the pool runs from the TypeScript sources: the worker then loads through tsx.
 const fromSources = import.meta.url.endsWith('.ts');
-const workerUrl = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url);
+const defaultWorker = new URL(fromSources ? './worker.ts' : './worker.js', import.meta.url);
 
-function startWorker(): Worker {
-  if (!fromSources) return new Worker(workerUrl);
-  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(workerUrl.href)}); })`;
+function startWorker(url: URL): Worker {
+  if (!url.pathname.endsWith('.ts')) return new Worker(url);
+  const boot = `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(url.href)}); })`;
   return new Worker(boot, { eval: true });
 }
 
 const MAX_PER_MESSAGE = 32;
 
-interface Pending { resolve: (d: Decoded) => void; reject: (e: Error) => void }
+interface Job {
+  request: DecodeRequest;
+  /** Sent to a worker that died holding it: sent again alone, once. */
+  retry: boolean;
+  resolve: (d: Decoded) => void;
+  reject: (e: Error) => void;
+}
+
+export interface PoolOptions {
+  size?: number;
+  /** The worker script (tests use one that crashes on purpose). */
+  workerUrl?: URL;
+}
 
 export class DecodePool {
   private readonly idle: Worker[] = [];
-  private readonly queue: Array<{ request: DecodeRequest; pending: Pending }> = [];
-  private readonly pending = new Map<number, Pending>();
-  private readonly workers: Worker[] = [];
+  private readonly queue: Job[] = [];
+  /** What each busy worker holds. */
+  private readonly busy = new Map<Worker, Job[]>();
+  private readonly size: number;
+  private readonly workerUrl: URL;
   private nextId = 0;
-  private failure: Error | null = null;
+  private closed = false;
 
-  constructor(size = Math.max(1, availableParallelism())) {
-    for (let i = 0; i < size; i++) {
-      const worker = startWorker();
-      worker.on('message', (results: DecodeResult[]) => this.settle(worker, results));
-      worker.on('error', (err) => this.fail(err));
-      worker.on('exit', (code) => code !== 0 && this.fail(new Error(`decode worker exited with code ${code}`)));
-      worker.unref();
-      this.workers.push(worker);
-      this.idle.push(worker);
-    }
+  constructor(options: PoolOptions = {}) {
+    this.size = options.size ?? Math.max(1, availableParallelism());
+    this.workerUrl = options.workerUrl ?? defaultWorker;
+    for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
   }
 
-  /** Decodes one object; the bytes are moved to the worker, not copied. */
-  decode(bytes: Uint8Array, uri: string): Promise<Decoded> {
+  /**
+   * Decodes one object. Its (compressed, small) bytes are copied to the worker rather than moved:
+   * the copy here is what a retry sends when the worker dies.
+   */
+  decode(bytes: Uint8Array, object: number, maxBytes: number): Promise<Decoded> {
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
       ? bytes.buffer
       : bytes.slice().buffer;
-    return this.submit({ id: this.nextId++, bytes: owned, uri });
+    return this.submit({ id: this.nextId++, object, bytes: owned, maxBytes });
   }
 
   /** Reads a local file in the worker and decodes it: the main thread does no I/O for it. */
-  decodeFile(file: string, uri: string): Promise<Decoded> {
-    return this.submit({ id: this.nextId++, file, uri });
-  }
-
-  private submit(request: DecodeRequest): Promise<Decoded> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ request, pending: { resolve, reject } });
-      this.dispatch();
-    });
+  decodeFile(file: string, object: number, maxBytes: number): Promise<Decoded> {
+    return this.submit({ id: this.nextId++, object, file, maxBytes });
   }
 
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    this.closed = true;
+    const workers = [...this.idle, ...this.busy.keys()];
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+
+  private spawn(): Worker {
+    const worker = startWorker(this.workerUrl);
+    worker.on('message', (results: DecodeResult[]) => this.settle(worker, results));
+    worker.on('error', (err) => this.died(worker, err.message));
+    worker.on('exit', (code) => this.died(worker, `exited with code ${code}`));
+    worker.unref();
+    return worker;
+  }
+
+  private submit(request: DecodeRequest): Promise<Decoded> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ request, retry: false, resolve, reject });
+      this.dispatch();
+    });
   }
 
   /**
@@ -90,37 +124,51 @@ export class DecodePool {
   private dispatch(): void {
     while (this.idle.length > 0 && this.queue.length > 0) {
       const worker = this.idle.pop()!;
-      const take = Math.min(MAX_PER_MESSAGE, Math.ceil(this.queue.length / (this.idle.length + 1)));
-      const requests = this.queue.splice(0, take).map(({ request, pending }) => {
-        this.pending.set(request.id, pending);
-        return request;
-      });
+      const take = this.queue[0].retry ? 1 : Math.min(MAX_PER_MESSAGE, Math.ceil(this.queue.length / (this.idle.length + 1)));
+      const jobs = this.queue.splice(0, take);
+      this.busy.set(worker, jobs);
       worker.ref();
-      worker.postMessage(requests, requests.flatMap((r) => (r.bytes ? [r.bytes] : [])));
+      worker.postMessage(jobs.map((j) => j.request));
     }
   }
 
   private settle(worker: Worker, results: DecodeResult[]): void {
+    const jobs = new Map((this.busy.get(worker) ?? []).map((j) => [j.request.id, j]));
+    this.busy.delete(worker);
     worker.unref();
     this.idle.push(worker);
     this.dispatch();
     for (const result of results) {
-      const pending = this.pending.get(result.id);
-      this.pending.delete(result.id);
-      if (!pending) continue;
+      const job = jobs.get(result.id);
+      if (!job) continue;
       if (result.ok) {
         const { id: _id, ok: _ok, ...decoded } = result;
-        pending.resolve(decoded);
+        job.resolve(decoded);
       } else {
-        pending.reject(result.objectError ? new BadObjectError(result.error) : new Error(result.error));
+        job.reject(
+          result.kind === 'object' ? new BadObjectError(result.error)
+            : result.kind === 'read' ? new ReadError(result.error, result.permanent)
+              : new Error(result.error),
+        );
       }
     }
   }
 
-  private fail(err: Error): void {
-    this.failure = err;
-    for (const pending of this.pending.values()) pending.reject(err);
-    this.pending.clear();
-    for (const { pending } of this.queue.splice(0)) pending.reject(err);
+  private died(worker: Worker, why: string): void {
+    if (this.closed) return;
+    const jobs = this.busy.get(worker);
+    const wasIdle = this.idle.indexOf(worker);
+    if (!jobs && wasIdle === -1) return; // 'error' and 'exit' both report one death
+    this.busy.delete(worker);
+    if (wasIdle !== -1) this.idle.splice(wasIdle, 1);
+    this.idle.push(this.spawn());
+    for (const job of jobs ?? []) {
+      if (job.retry) {
+        job.reject(new BadObjectError(`the decoding thread died on this object twice (${why})`));
+      } else {
+        this.queue.unshift({ ...job, retry: true });
+      }
+    }
+    this.dispatch();
   }
 }

@@ -89,7 +89,7 @@ function skipString(buf: Uint8Array, i: number): number {
 }
 
 /** Skips one JSON value; only the nesting is checked here, JSON.parse checks the rest. */
-function skipValue(buf: Uint8Array, i: number): number {
+export function skipValue(buf: Uint8Array, i: number): number {
   const n = buf.length;
   if (i >= n) throw new ObjectError('truncated JSON: ended where a value was expected');
   const first = buf[i];

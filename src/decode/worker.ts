@@ -1,38 +1,31 @@
-// Worker thread: reads (local files) and decodes log objects for pool.ts, answers with their rows as NDJSON.
+// Worker thread: reads (local files) and decodes log objects for pool.ts, answers with their staged records.
 
 import { readFileSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { decodeObject, ObjectError } from './decode.js';
 import type { DecodeRequest, DecodeResult } from './pool.js';
 
-const encoder = new TextEncoder();
-
 parentPort!.on('message', (requests: DecodeRequest[]) => {
   const results = requests.map(decode);
-  parentPort!.postMessage(results, results.flatMap((r) => (r.ok ? [r.ndjson.buffer as ArrayBuffer] : [])));
+  parentPort!.postMessage(results, results.flatMap((r) => (r.ok ? [r.staged.buffer as ArrayBuffer] : [])));
 });
 
-function decode({ id, bytes, file, uri }: DecodeRequest): DecodeResult {
+/** A file that is gone or may not be read stays so: the next run need not wait for it. */
+const PERMANENT_FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR']);
+
+function decode({ id, bytes, file, object, maxBytes }: DecodeRequest): DecodeResult {
+  let input: Uint8Array;
   try {
-    const input = file ? readFileSync(file) : new Uint8Array(bytes!);
-    const decoded = decodeObject(input, uri);
-    // Encoded here into a buffer of its own (not Node's shared pool), and moved, not copied, to the
-    // main thread, which writes it out as it is.
-    const ndjson = encoder.encode(decoded.rows.map((row) => JSON.stringify(row)).join('\n'));
-    return {
-      id,
-      ok: true,
-      events: decoded.events,
-      kmsEvents: decoded.rows.length,
-      bytes: input.byteLength,
-      ndjson,
-      hashes: decoded.rows.map((row) => row.record_hash),
-      minTime: decoded.minTime,
-      maxTime: decoded.maxTime,
-      badRecords: decoded.badRecords,
-    };
+    input = file ? readFileSync(file) : new Uint8Array(bytes!);
   } catch (err) {
-    const bad = err instanceof ObjectError;
-    return { id, ok: false, objectError: bad, error: bad ? (err as Error).message : String((err as Error)?.stack ?? err) };
+    const { code, message } = err as NodeJS.ErrnoException;
+    return { id, ok: false, kind: 'read', permanent: PERMANENT_FILE_ERRORS.has(code ?? ''), error: message };
+  }
+  try {
+    // The staged lines are moved, not copied, to the main thread, which writes them out as they are.
+    return { id, ok: true, bytes: input.byteLength, ...decodeObject(input, object, maxBytes) };
+  } catch (err) {
+    if (err instanceof ObjectError) return { id, ok: false, kind: 'object', permanent: true, error: err.message };
+    return { id, ok: false, kind: 'crash', permanent: false, error: String((err as Error)?.stack ?? err) };
   }
 }

@@ -25,3 +25,13 @@ export interface LogSource {
 
 /** The source itself is unusable (no such folder or bucket, no access): exit code 2. */
 export class SourceError extends Error {}
+
+/**
+ * An object could not be read. Permanent: it cannot be as things stand (403, 404: no access, an
+ * SSE-KMS object without kms:Decrypt, deleted after listing); the next run does not wait for it.
+ */
+export class ReadError extends Error {
+  constructor(message: string, readonly permanent: boolean) {
+    super(message);
+  }
+}

@@ -8,6 +8,7 @@ import {
 } from '@duckdb/node-api';
 import { KMS_EVENT_CATALOGUE } from '../kms/catalogue.js';
 import { schemasDir } from '../paths.js';
+import { moveV1Rows, setAsideV1 } from './migrate.js';
 
 export type SqlParam = DuckDBValue;
 export type Row = Record<string, unknown>;
@@ -19,6 +20,8 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Wait up to this long (ms) for another writer to finish instead of failing at once. */
   waitMs?: number;
+  /** The schema is known to be current (opened before by the same run): skip creating it. */
+  schemaReady?: boolean;
 }
 
 // Ingest batches are bounded in bytes, so a writer needs little memory; the limit keeps DuckDB's
@@ -36,7 +39,9 @@ export class Store {
       try {
         const instance = await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : WRITER_SETTINGS);
         const store = new Store(instance, await instance.connect(), path);
-        if (!options.readOnly) await store.createSchema();
+        // now(), casts of text with a zone and strftime follow the session's zone: keytrail writes UTC.
+        await store.run("SET TimeZone = 'UTC'");
+        if (!options.readOnly && !options.schemaReady) await store.createSchema();
         return store;
       } catch (err) {
         const message = (err as Error).message;
@@ -91,11 +96,13 @@ export class Store {
   }
 
   private async createSchema(): Promise<void> {
+    const migration = await setAsideV1(this);
     // schemas/duckdb/*.sql in name order: tables first, then the views over them.
     const dir = join(schemasDir, 'duckdb');
     for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
       await this.connection.run(readFileSync(join(dir, file), 'utf8'));
     }
+    if (migration) await moveV1Rows(this);
     await this.run(
       `CREATE OR REPLACE TABLE kms_event_catalogue AS
        SELECT unnest($1::VARCHAR[]) AS event_name, unnest($2::VARCHAR[]) AS category, unnest($3::BOOLEAN[]) AS emitted_by_kms`,

@@ -1,128 +1,238 @@
-// Loads decoded objects into kms_events in batches. A batch commits in one transaction with
-// the manifest rows of its objects, so a run killed at any point leaves either the whole batch
-// or none of it, and the next run reads exactly the objects that are not in the manifest.
+// Loads staged records into kms_events and trail_events in batches. A batch commits in one
+// transaction with the manifest rows of its objects, so a run killed at any point leaves either
+// the whole batch or none of it, and the next run reads exactly the objects that are not in the
+// manifest. DuckDB parses the records and normalise them with schemas/cloudtrail/normalize.sql.
 
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import { BIGINT, INTEGER, LIST, VARCHAR, listValue } from '@duckdb/node-api';
+import { describeBadRecords } from '../decode/decode.js';
 import type { LogObjectRef } from '../source/source.js';
 import type { Store } from './db.js';
+import { cloudTrailSql, stagedRecords } from './staging.js';
 
-export type ObjectStatus = 'ok' | 'quarantined' | 'failed';
+/**
+ * ok; quarantined: unreadable, or some of its records are; failed: could not be fetched this time
+ * (the next run tries again); unreadable: can never be fetched as things stand (403, 404).
+ */
+export type ObjectStatus = 'ok' | 'quarantined' | 'failed' | 'unreadable';
 
 export interface ManifestEntry {
   ref: LogObjectRef;
+  /** The object's number in its batch (the staged lines carry it). */
+  object: number;
   events: number;
   kmsEvents: number;
   status: ObjectStatus;
   error: string | null;
+  /** Problems found while decoding (records that are not JSON objects). */
+  badRecords: string[];
+  /** Record numbers staged for DuckDB. */
+  kept: number[];
   /** The manifest already has a row for this object (changed, quarantined or failed before). */
   seenBefore: boolean;
 }
 
-/** The JSON types DuckDB reads the staged rows with: the kms_events columns, in order. */
-const ROW_COLUMNS = `{
-  event_id: 'VARCHAR', record_hash: 'VARCHAR', event_time: 'TIMESTAMP', event_name: 'VARCHAR',
-  event_type: 'VARCHAR', event_version: 'VARCHAR', read_only: 'BOOLEAN', aws_region: 'VARCHAR',
-  account_id: 'VARCHAR', principal_type: 'VARCHAR', principal_arn: 'VARCHAR', principal_id: 'VARCHAR',
-  identity_arn: 'VARCHAR', principal_account: 'VARCHAR', user_name: 'VARCHAR', access_key_id: 'VARCHAR',
-  invoked_by: 'VARCHAR', source_ip: 'VARCHAR', user_agent: 'VARCHAR', key_arn: 'VARCHAR', key_id: 'VARCHAR',
-  key_account: 'VARCHAR', error_code: 'VARCHAR', error_message: 'VARCHAR', request_id: 'VARCHAR',
-  vpc_endpoint_id: 'VARCHAR', encryption_context: 'JSON', request_parameters: 'JSON',
-  response_elements: 'JSON', additional_event_data: 'JSON', resources: 'JSON', source_object: 'VARCHAR'
-}`;
+export interface BatchResult { objects: number; newRows: number; entries: ManifestEntry[] }
 
-export interface BatchResult { objects: number; rows: number; newRows: number }
+/** Where each table's rows come from. */
+const EVENT_TABLES = [
+  { table: 'kms_events', eventSource: 'kms.amazonaws.com' },
+  { table: 'trail_events', eventSource: 'cloudtrail.amazonaws.com' },
+] as const;
 
-/** An object's decoded rows: NDJSON lines (UTF-8) with the record_hash of each line. */
-export interface ObjectRows { ndjson: Uint8Array; hashes: string[]; minTime: string | null; maxTime: string | null }
+const OBJECT_SHIFT = 4294967296; // record_ref = object * 2^32 + record number
 
-/** One batch being filled: its rows go to a staging file as they arrive, not into memory. */
+/** One batch being filled: its staged lines go to a file as they arrive, not into memory. */
 export class Batch {
   readonly entries: ManifestEntry[] = [];
   readonly started = Date.now();
-  rows = 0;
+  lines = 0;
   bytes = 0;
-  minTime: string | null = null;
-  maxTime: string | null = null;
   private stream: WriteStream | null = null;
-  /** Rows already in this batch: the same event delivered twice is staged once. */
-  private readonly hashes = new Set<string>();
 
   constructor(private readonly file: string) {}
 
-  /** Adds an object; resolves when its rows are written out (backpressure for the caller). */
-  async add(entry: ManifestEntry, rows?: ObjectRows): Promise<void> {
+  /** Adds an object; resolves when its lines are written out (backpressure for the caller). */
+  async add(entry: ManifestEntry, staged?: Uint8Array): Promise<void> {
     this.entries.push(entry);
-    if (!rows || rows.hashes.length === 0) return;
-    let { ndjson } = rows;
-    let added = rows.hashes.length;
-    if (rows.hashes.some((h) => this.hashes.has(h))) {
-      const lines = Buffer.from(ndjson).toString().split('\n').filter((_, i) => !this.hashes.has(rows.hashes[i]));
-      ndjson = Buffer.from(lines.join('\n'));
-      added = lines.length;
-    }
-    for (const h of rows.hashes) this.hashes.add(h);
-    if (added === 0) return;
-    this.rows += added;
-    this.bytes += ndjson.byteLength;
-    if (rows.minTime && (this.minTime === null || rows.minTime < this.minTime)) this.minTime = rows.minTime;
-    if (rows.maxTime && (this.maxTime === null || rows.maxTime > this.maxTime)) this.maxTime = rows.maxTime;
+    if (!staged || staged.byteLength === 0) return;
+    this.lines += entry.kept.length;
+    this.bytes += staged.byteLength;
     this.stream ??= createWriteStream(this.file, { highWaterMark: 16 * 1024 * 1024 });
     const stream = this.stream;
     // Wait for the disk when it lags; a commit that ends the stream meanwhile also releases us.
-    stream.write(ndjson);
-    if (!stream.write('\n')) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
+    if (!stream.write(staged)) await Promise.race([once(stream, 'drain'), once(stream, 'close')]);
   }
 
-  /** Writes the batch and its manifest rows in one transaction. */
+  /** Loads the batch and writes its manifest rows, in one transaction. */
   async commit(store: Store, source: string, runId: number): Promise<BatchResult> {
-    if (this.entries.length === 0) return { objects: 0, rows: 0, newRows: 0 };
     if (this.stream) {
       this.stream.end();
       await once(this.stream, 'close');
     }
-    const reread = this.entries.filter((e) => e.seenBefore).map((e) => e.ref.uri);
     try {
       return await store.transaction(async () => {
-        if (reread.length > 0) {
-          // An object read again (changed in place, or failed before) replaces what it gave last time.
-          const uris = [listValue(reread)];
-          await store.run('DELETE FROM kms_events WHERE source_object IN (SELECT unnest($1::VARCHAR[]))', uris);
-          await store.run('DELETE FROM ingested_objects WHERE object_uri IN (SELECT unnest($1::VARCHAR[]))', uris);
-        }
-        const newRows = this.rows === 0 ? 0 : await this.insertRows(store);
+        if (this.stream) await this.stage(store, runId);
+        await this.forgetReread(store);
+        const newRows = this.stream ? await this.insert(store) : 0;
+        this.settleStatus();
         await this.insertManifest(store, source, runId);
-        return { objects: this.entries.length, rows: this.rows, newRows };
+        return { objects: this.entries.length, newRows, entries: this.entries };
       });
     } finally {
       if (this.stream) await rm(this.file, { force: true });
     }
   }
 
-  /**
-   * Inserts the staged rows that are not in the table yet. Duplicates can only have the same
-   * event_time, so only that slice of the table is compared (DuckDB skips the other row groups).
-   */
-  private async insertRows(store: Store): Promise<number> {
-    return store.run(
-      `INSERT INTO kms_events
-       SELECT s.* FROM read_json($1, format = 'newline_delimited', columns = ${ROW_COLUMNS}) s
-       WHERE NOT EXISTS (
-         SELECT 1 FROM kms_events k
-         WHERE k.event_time BETWEEN $2::TIMESTAMP AND $3::TIMESTAMP
-           AND k.event_id = s.event_id AND k.record_hash = s.record_hash
-       )`,
-      [this.file, this.minTime, this.maxTime],
+  /** Reads the staged file, teaches the directory, normalises: the temp tables `staged` and `normalized`. */
+  private async stage(store: Store, runId: number): Promise<void> {
+    const read = this.entries.filter((e) => e.status !== 'failed' && e.status !== 'unreadable');
+    await store.run(
+      `CREATE OR REPLACE TEMP TABLE batch_objects AS SELECT unnest($1::BIGINT[]) AS o, unnest($2::VARCHAR[]) AS uri`,
+      [listValue(read.map((e) => BigInt(e.object))), listValue(read.map((e) => e.ref.uri))],
     );
+    await store.run(
+      `CREATE OR REPLACE TEMP TABLE staged AS
+       SELECT s.*, b.uri AS source_object, s.o * ${OBJECT_SHIFT} + s.n AS record_ref
+       FROM ${stagedRecords('$1')} s JOIN batch_objects b ON b.o = s.o`,
+      [this.file],
+    );
+    await this.checkParsed(store);
+
+    // The directory learns first, so that this batch's cross-account callers resolve already.
+    await store.run(`CREATE OR REPLACE TEMP TABLE learned AS
+                     SELECT l.* FROM (${cloudTrailSql('principals', { records: 'staged' })}) l
+                     WHERE l.unique_id NOT IN (SELECT unique_id FROM principals)`);
+    await store.run(`INSERT INTO principals SELECT unique_id, arn, account_id, principal_type, first_seen, $1 FROM learned`, [BigInt(runId)]);
+
+    const kept = EVENT_TABLES.map((t) => `'${t.eventSource}'`).join(', ');
+    await store.run(`CREATE OR REPLACE TEMP TABLE normalized AS ${cloudTrailSql('normalize', {
+      records: `(SELECT * FROM staged WHERE eventsource IN (${kept}))`,
+      principals: 'principals',
+    })}`);
+    await this.checkNormalized(store);
+  }
+
+  private async insert(store: Store): Promise<number> {
+    let newRows = 0;
+    for (const { table, eventSource } of EVENT_TABLES) newRows += await this.insertEvents(store, table, eventSource);
+    await this.resolveLearned(store);
+    return newRows;
+  }
+
+  /** Records DuckDB could not read as JSON (the decoder only checked their nesting). */
+  private async checkParsed(store: Store): Promise<void> {
+    const counts = await store.all<{ o: number; records: number }>(
+      'SELECT o, count(*) AS records FROM staged WHERE record_hash IS NOT NULL GROUP BY o',
+    );
+    const found = new Map(counts.map((c) => [c.o, c.records]));
+    for (const entry of this.entries) {
+      if (entry.kept.length === 0 || (found.get(entry.object) ?? 0) === entry.kept.length) continue;
+      const rows = await store.all<{ n: number }>('SELECT n FROM staged WHERE o = $1 AND record_hash IS NOT NULL', [BigInt(entry.object)]);
+      const present = new Set(rows.map((r) => r.n));
+      for (const n of entry.kept) if (!present.has(n)) entry.badRecords.push(`record ${n}: not valid JSON`);
+    }
+  }
+
+  /** Kept records that cannot become rows: no eventName, or an eventTime that is no real time. */
+  private async checkNormalized(store: Store): Promise<void> {
+    const bad = await store.all<{ o: number; n: number; event_id: string | null; event_time: string | null; event_name: string | null }>(
+      `SELECT s.o, s.n, s.eventid AS event_id, s.eventtime AS event_time, s.eventname AS event_name
+       FROM normalized z JOIN staged s USING (record_ref)
+       WHERE z.event_time IS NULL OR z.event_name IS NULL ORDER BY s.o, s.n`,
+    );
+    const byObject = new Map(this.entries.map((e) => [e.object, e]));
+    for (const r of bad) {
+      const what = r.event_name === null ? 'eventName is missing' : `eventTime ${JSON.stringify(r.event_time)} is not a timestamp`;
+      byObject.get(r.o)?.badRecords.push(`record ${r.n}${r.event_id ? ` (eventID ${r.event_id})` : ''}: ${what}`);
+    }
+    const counts = await store.all<{ o: number; kms: number }>(
+      `SELECT record_ref // ${OBJECT_SHIFT} AS o, count(*) AS kms FROM normalized
+       WHERE event_source = 'kms.amazonaws.com' AND event_time IS NOT NULL AND event_name IS NOT NULL GROUP BY 1`,
+    );
+    for (const c of counts) byObject.get(c.o)!.kmsEvents = c.kms;
+  }
+
+  /**
+   * An object read again (changed in place, or failed before) replaces what it alone gave: its
+   * events that another object delivered too stay, attributed to that object.
+   */
+  private async forgetReread(store: Store): Promise<void> {
+    const reread = this.entries.filter((e) => e.seenBefore).map((e) => e.ref.uri);
+    if (reread.length === 0) return;
+    const uris = [listValue(reread)];
+    for (const { table } of EVENT_TABLES) {
+      await store.run(
+        `UPDATE ${table} SET source_object = d.object_uri
+         FROM (SELECT event_id, record_hash, min(object_uri) AS object_uri FROM event_redeliveries
+               WHERE object_uri NOT IN (SELECT unnest($1::VARCHAR[])) GROUP BY ALL) d
+         WHERE ${table}.event_id = d.event_id AND ${table}.record_hash = d.record_hash
+           AND ${table}.source_object IN (SELECT unnest($1::VARCHAR[]))`,
+        uris,
+      );
+      await store.run(`DELETE FROM ${table} WHERE source_object IN (SELECT unnest($1::VARCHAR[]))`, uris);
+      await store.run(
+        `DELETE FROM event_redeliveries r USING ${table} t
+         WHERE r.event_id = t.event_id AND r.record_hash = t.record_hash AND r.object_uri = t.source_object`,
+      );
+    }
+    await store.run('DELETE FROM event_redeliveries WHERE object_uri IN (SELECT unnest($1::VARCHAR[]))', uris);
+  }
+
+  /**
+   * Inserts each event once (the table's key refuses a second copy), and notes the other objects
+   * that delivered it. Duplicates have the same event_time, so only that slice of the table is
+   * compared (DuckDB skips the other row groups).
+   */
+  private async insertEvents(store: Store, table: string, eventSource: string): Promise<number> {
+    const valid = `event_source = '${eventSource}' AND event_time IS NOT NULL AND event_name IS NOT NULL`;
+    const inserted = await store.run(
+      `INSERT INTO ${table} BY NAME
+       SELECT * EXCLUDE (event_source, record_ref) FROM normalized WHERE ${valid}
+       QUALIFY row_number() OVER (PARTITION BY event_id, record_hash ORDER BY record_ref) = 1
+       ON CONFLICT DO NOTHING`,
+    );
+    await store.run(
+      `INSERT INTO event_redeliveries
+       SELECT DISTINCT z.event_id, z.record_hash, z.source_object
+       FROM normalized z JOIN ${table} t ON t.event_id = z.event_id AND t.record_hash = z.record_hash
+       WHERE z.${valid.replaceAll(' AND ', ' AND z.')} AND t.source_object <> z.source_object
+         AND t.event_time BETWEEN (SELECT min(event_time) FROM normalized) AND (SELECT max(event_time) FROM normalized)
+       ON CONFLICT DO NOTHING`,
+    );
+    return inserted;
+  }
+
+  /** Rows of earlier batches and runs whose caller this batch taught the directory. */
+  private async resolveLearned(store: Store): Promise<void> {
+    const [{ n }] = await store.all<{ n: number }>('SELECT count(*) AS n FROM learned');
+    if (n === 0) return;
+    for (const { table } of EVENT_TABLES) {
+      await store.run(
+        `UPDATE ${table} SET identity_arn = l.arn FROM learned l
+         WHERE ${table}.principal_type IN ('AWSAccount', 'AssumedRole')
+           AND split_part(${table}.principal_id, ':', 1) = l.unique_id
+           AND ${table}.identity_arn IS DISTINCT FROM l.arn`,
+      );
+    }
+  }
+
+  /** Bad records make an object quarantined; its good records are loaded all the same. */
+  private settleStatus(): void {
+    for (const e of this.entries) {
+      if (e.status !== 'ok' || e.badRecords.length === 0) continue;
+      e.status = 'quarantined';
+      e.error = describeBadRecords(e.badRecords);
+    }
   }
 
   private async insertManifest(store: Store, source: string, runId: number): Promise<void> {
     const column = <T>(pick: (e: ManifestEntry) => T) => listValue(this.entries.map(pick) as never[]);
     await store.run(
-      `INSERT INTO ingested_objects
+      `INSERT OR REPLACE INTO ingested_objects
        SELECT unnest($1::VARCHAR[]), $2, unnest($3)::DATE, unnest($4::VARCHAR[]), unnest($5::BIGINT[]),
               unnest($6::INTEGER[]), unnest($7::INTEGER[]), unnest($8::VARCHAR[]), unnest($9::VARCHAR[]),
               $10, now()::TIMESTAMP`,

@@ -3,6 +3,7 @@
 import type { LogObjectRef } from '../source/source.js';
 import type { Store } from './db.js';
 import type { ObjectStatus } from './load.js';
+import type { BriefWriter } from './writer.js';
 
 export type Verdict = 'new' | 'done' | 'reread';
 
@@ -12,13 +13,13 @@ interface Known { etag: string | null; status: ObjectStatus }
 export class ManifestIndex {
   private readonly days = new Map<string, Map<string, Known>>();
 
-  constructor(private readonly store: Store, private readonly retryQuarantined = false) {}
+  constructor(private readonly db: BriefWriter, private readonly retryQuarantined = false) {}
 
   async verdict(ref: LogObjectRef): Promise<Verdict> {
     const known = (await this.day(ref.day)).get(ref.uri);
     if (!known) return 'new';
     if (known.status === 'failed') return 'reread';
-    if (known.status === 'quarantined' && this.retryQuarantined) return 'reread';
+    if ((known.status === 'quarantined' || known.status === 'unreadable') && this.retryQuarantined) return 'reread';
     return known.etag === ref.etag ? 'done' : 'reread';
   }
 
@@ -26,10 +27,10 @@ export class ManifestIndex {
     const cacheKey = day ?? '';
     let entries = this.days.get(cacheKey);
     if (entries) return entries;
-    const rows = await this.store.all<{ object_uri: string; etag: string | null; status: ObjectStatus }>(
+    const rows = await this.db.use((store) => store.all<{ object_uri: string; etag: string | null; status: ObjectStatus }>(
       `SELECT object_uri, etag, status FROM ingested_objects WHERE object_day IS NOT DISTINCT FROM $1::DATE`,
       [day],
-    );
+    ));
     entries = new Map(rows.map((r) => [r.object_uri, { etag: r.etag, status: r.status }]));
     if (this.days.size >= 64) this.days.delete(this.days.keys().next().value!); // listings move day by day
     this.days.set(cacheKey, entries);
@@ -39,7 +40,8 @@ export class ManifestIndex {
 
 /**
  * Where a run without --since starts: two days before the newest day already read from this
- * source (late deliveries land in earlier day folders), or the oldest failed object's day.
+ * source (late deliveries land in earlier day folders), or the oldest day of an object that failed
+ * (for now: not one that is unreadable for good).
  */
 export async function resumeDay(store: Store, source: string): Promise<string | null> {
   const [row] = await store.all<{ day: string | null }>(

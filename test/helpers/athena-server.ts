@@ -706,7 +706,7 @@ function cloudTrailColumns(): string {
   const scalar = (name: string, field: string) => `${text(`$.${field}`)} AS ${name}`;
   const identity = `json_transform(json_extract(r, '$.userIdentity'), '${JSON.stringify({
     type: 'VARCHAR', principalId: 'VARCHAR', arn: 'VARCHAR', accountId: 'VARCHAR', invokedBy: 'VARCHAR', accessKeyId: 'VARCHAR',
-    userName: 'VARCHAR', sessionContext: { sessionIssuer: { type: 'VARCHAR', principalId: 'VARCHAR', arn: 'VARCHAR', accountId: 'VARCHAR', userName: 'VARCHAR' } },
+    userName: 'VARCHAR', onBehalfOf: { userId: 'VARCHAR', identityStoreArn: 'VARCHAR' }, sessionContext: { sessionIssuer: { type: 'VARCHAR', principalId: 'VARCHAR', arn: 'VARCHAR', accountId: 'VARCHAR', userName: 'VARCHAR' } },
   })}') AS useridentity`;
   const resources = `json_transform(json_extract(r, '$.resources'), '${JSON.stringify([{ ARN: 'VARCHAR', accountId: 'VARCHAR', type: 'VARCHAR' }])}') AS resources`;
   return [

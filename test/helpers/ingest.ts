@@ -6,12 +6,7 @@ import { Store, type Row } from '../../src/store/db.js';
 
 export async function ingestFolder(folder: string, db: string, options: Partial<IngestOptions> = {}): Promise<IngestSummary> {
   const source = await openLocalSource(folder);
-  const store = await Store.open(db);
-  try {
-    return await ingest(source, store, { range: { since: null, until: null }, concurrency: 4, workers: 1, ...options });
-  } finally {
-    store.close();
-  }
+  return ingest(source, db, { range: { since: null, until: null }, concurrency: 4, workers: 1, ...options });
 }
 
 export async function sql<T extends Row = Row>(db: string, query: string, params: unknown[] = []): Promise<T[]> {

@@ -4,7 +4,7 @@
 // CloudTrail writes (IAM user, assumed role, root, AWS service, KMS itself, a service acting for a
 // caller).
 
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { ingestFolder } from './ingest.js';
 import { logObjectKey, tempDir, writeLogObject } from './log-objects.js';
@@ -59,16 +59,21 @@ export function writeTrail(root: string, records: CtRecord[], fallbackTime = '20
 // ---------------------------------------------------------------------------------------------
 // Identities
 
+/** An IAM unique id as IAM makes them (AROA… for roles, AIDA… for users): one per principal, never reused. */
+export function uniqueId(prefix: 'AROA' | 'AIDA', account: string, name: string): string {
+  return prefix + createHash('md5').update(`${account}/${name}`).digest('hex').toUpperCase().slice(0, 17);
+}
+
 export const identity = {
   user: (account: string, name: string): UserIdentity => ({
-    type: 'IAMUser', principalId: `AIDA${name.toUpperCase().replace(/[^A-Z0-9]/g, '')}EXAMPLE`,
+    type: 'IAMUser', principalId: uniqueId('AIDA', account, name),
     arn: `arn:aws:iam::${account}:user/${name}`, accountId: account, accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userName: name,
   }),
   role: (account: string, role: string, session = 'session'): UserIdentity => ({
-    type: 'AssumedRole', principalId: `AROAEXAMPLE${role.length}:${session}`,
+    type: 'AssumedRole', principalId: `${uniqueId('AROA', account, role)}:${session}`,
     arn: `arn:aws:sts::${account}:assumed-role/${role}/${session}`, accountId: account, accessKeyId: 'ASIAEXAMPLE',
     sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: `AROAEXAMPLE${role.length}`, arn: `arn:aws:iam::${account}:role/${role}`, accountId: account, userName: role },
+      sessionIssuer: { type: 'Role', principalId: uniqueId('AROA', account, role), arn: `arn:aws:iam::${account}:role/${role}`, accountId: account, userName: role },
       attributes: { creationDate: '2024-05-01T00:00:00Z', mfaAuthenticated: 'false' },
     },
   }),
