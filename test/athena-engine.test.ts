@@ -23,7 +23,9 @@ import { Store } from '../src/store/db.js';
 import { startAthenaServer, type AthenaServer } from './helpers/athena-server.js';
 import { ingestFolder } from './helpers/ingest.js';
 import { runCli } from './helpers/cli.js';
-import { tempDir } from './helpers/log-objects.js';
+import { datasetRecords, tempDir } from './helpers/log-objects.js';
+import { keyArn, kmsEvent, writeTrail } from './helpers/trail.js';
+import { KMS_EVENTS_COLUMNS } from '../src/athena/ddl.js';
 import { startLocalS3, type LocalS3 } from '../scripts/local-s3.js';
 
 const MB = Number(process.env.KEYTRAIL_COST_MB ?? 1);
@@ -163,5 +165,56 @@ describe('detections on Athena', () => {
     );
     for (const r of rows) expect(r.parquet * 5).toBeLessThan(r.raw);
     expect(rows.every((r) => r.raw >= summary.bytesGz)).toBe(true); // the raw table is read whole
+  }, 300_000);
+});
+
+describe('one normalisation for both engines', () => {
+  it('the raw table view gives the local rows, callers and keys included, on every KMS record of the public datasets', async () => {
+    const DATASETS = [
+      'awsdocs-kms-developer-guide/kms-cloudtrail-examples.jsonl', 'awsdocs-cloudtrail-user-guide/cloudtrail-examples.jsonl',
+      'panther-analysis-cloudtrail-tests/cloudtrail-test-events.jsonl',
+      'stratus-red-team-detonation-logs/aws.credential-access.ssm-retrieve-securestring-parameters.json',
+      'stratus-red-team-detonation-logs/aws.credential-access.secretsmanager-retrieve-secrets.json',
+    ];
+    // As CloudTrail delivers them: one object per account, region and hour (the Hive layout the table projects).
+    const records = DATASETS.flatMap((path) => datasetRecords(path))
+      .filter((r) => typeof r.eventTime === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(r.eventTime)
+        && typeof r.recipientAccountId === 'string' && /^\d{12}$/.test(r.recipientAccountId) && /^[a-z]{2}(-[a-z]+)+-\d$/.test(String(r.awsRegion)));
+    // Plus a cross-account call as the key owner's trail records it, and the caller's own trail.
+    const role = { type: 'Role', principalId: 'AROAIGDTESTANDEXAMPLE', arn: 'arn:aws:iam::444455556666:role/app/AppRole', accountId: '444455556666' };
+    records.push(
+      kmsEvent({ eventName: 'Decrypt', time: '2024-05-01T10:00:00Z', identity: { type: 'AWSAccount', principalId: 'AROAIGDTESTANDEXAMPLE:s-1', accountId: '444455556666' }, key: keyArn('111122223333', 'k1') }),
+      kmsEvent({ eventName: 'ListAliases', time: '2024-05-01T09:00:00Z', key: null, account: '444455556666', identity: {
+        type: 'AssumedRole', principalId: 'AROAIGDTESTANDEXAMPLE:s-0', arn: 'arn:aws:sts::444455556666:assumed-role/AppRole/s-0', accountId: '444455556666',
+        sessionContext: { sessionIssuer: role } } }),
+    );
+    const folder = join(dir, 'datasets');
+    writeTrail(folder, records);
+    const db = join(dir, 'datasets.duckdb');
+    await ingestFolder(folder, db);
+    await s3.createBucket('datasets');
+    await Promise.all(walk(folder).map((file) =>
+      s3.client.send(new PutObjectCommand({ Bucket: 'datasets', Key: relative(folder, file), Body: readFileSync(file) }))));
+    const accounts = [...new Set(records.map((r) => r.recipientAccountId as string))];
+    const regions = [...new Set(records.map((r) => r.awsRegion as string))];
+    const ddl = await cli(['athena', 'ddl', '--cloudtrail', 's3://datasets', '--accounts', accounts.join(','), '--regions', regions.join(','),
+      '--since', '2015-01-01', '--athena-database', 'datasets_raw', '--apply', '--athena-output', OUTPUT]);
+    expect(ddl.stderr).toContain('applied');
+
+    // Everything but what differs by design: record_hash (NULL), the object's name (path vs s3://), resources' key case.
+    const columns = KMS_EVENTS_COLUMNS.filter((c) => !['record_hash', 'source_object', 'resources'].includes(c));
+    const select = `SELECT ${columns.join(', ')} FROM kms_events ORDER BY event_id, event_name, event_time`;
+    const local = await DuckDBEngine.open(db);
+    const expected = await local.query(select);
+    await local.close();
+    const raw = athenaEngine('datasets_raw');
+    // Athena gives JSON columns as JSON text (the table's type is string): parsed to compare.
+    const json = ['encryption_context', 'request_parameters', 'response_elements', 'additional_event_data'];
+    const got = (await raw.query(select)).map((r) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, json.includes(k) && typeof v === 'string' ? JSON.parse(v) : v])));
+    await raw.close();
+    expect(expected.length).toBeGreaterThan(70);
+    expect(expected.filter((r) => r.principal_type === 'AWSAccount').map((r) => r.identity_arn)).toEqual([role.arn]);
+    expect(got).toEqual(expected);
   }, 300_000);
 });

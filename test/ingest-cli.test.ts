@@ -63,7 +63,7 @@ describe('keytrail ingest (process)', () => {
     const second = await runCli(['ingest', trail, '--db', db]);
     expect(Date.now() - started).toBeLessThan(5000);
     expect(second.code).toBe(2);
-    expect(second.stderr).toMatch(/is in use by another process \(PID \d+.*pass --wait/s);
+    expect(second.stderr).toMatch(/is in use by another keytrail ingest \(PID \d+.*pass --wait/s);
     const waiting = await runCli(['ingest', trail, '--db', db, '--wait', '--json']);
     expect((await first.done).code).toBe(0);
     expect(waiting.code).toBe(0);

@@ -99,4 +99,37 @@ describe('ingest from S3', () => {
     // One probe per folder found plus one that finds the end: the org (2), its 2 accounts (3), 2 regions each (3 + 3).
     expect(probes.length).toBe(2 + 3 + 3 + 3);
   }, 120_000);
+
+  it('a permanently unreadable object is reported but no longer pins the job; a transient failure is read by the next run', async () => {
+    const db = join(dir, 'failures.duckdb');
+    const objects = files.filter((f) => !f.includes('Digest')).map((f) => f.slice(join(trail, 'logs').length + 1)).sort();
+    const [forbidden, flaky] = [objects[5], objects[6]];
+    proxy.failing = [{ match: new RegExp(`${forbidden.replaceAll('.', '\\.')}$`), status: 403 }, { match: new RegExp(`${flaky.replaceAll('.', '\\.')}$`), status: 503 }];
+    const run = async () => {
+      const result = await runCli(['ingest', `s3://${BUCKET}/logs`, '--db', db, '--endpoint-url', proxy.endpoint, '--json'], { ...s3.env, AWS_MAX_ATTEMPTS: '2' });
+      return { code: result.code, summary: JSON.parse(result.stdout) };
+    };
+    try {
+      const first = await run();
+      expect(first.code).toBe(4);
+      expect(first.summary.unreadable).toEqual([{ uri: `s3://${BUCKET}/logs/${forbidden}`, error: expect.stringMatching(/AccessDenied.*\(HTTP 403\).*needs kms:Decrypt/) }]);
+      expect(first.summary.failed).toEqual([{ uri: `s3://${BUCKET}/logs/${flaky}`, error: expect.stringMatching(/HTTP 503/) }]);
+
+      proxy.failing = proxy.failing.filter((f) => f.status === 403); // the 503 was transient
+      const second = await run();
+      expect(second.code).toBe(0);
+      expect(second.summary).toMatchObject({ objects: 1, failed: [], unreadable: [], unreadableBefore: 1 });
+
+      const third = await run();
+      expect(third.code).toBe(0);
+      expect(third.summary).toMatchObject({ objects: 0, unreadableBefore: 1 });
+      // Where the next run resumes: near the newest day, not the unreadable object's day.
+      expect(third.summary.range.since).toBe('2024-05-02');
+      expect(await sql(db, "SELECT status, count(*) AS n FROM ingested_objects GROUP BY ALL ORDER BY 1")).toEqual([
+        { status: 'ok', n: objects.length - 1 }, { status: 'unreadable', n: 1 },
+      ]);
+    } finally {
+      proxy.failing = [];
+    }
+  }, 180_000);
 });

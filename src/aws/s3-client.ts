@@ -10,6 +10,8 @@ export interface S3ClientOptions {
   endpointUrl?: string;
   /** Sockets kept open per host: the most requests in flight at once. */
   concurrency: number;
+  /** Attempts per request, the SDK's own retries for throttling, 5xx and connection errors (default 4). */
+  maxAttempts?: number;
 }
 
 export async function makeS3Client(options: S3ClientOptions): Promise<S3Client> {
@@ -20,7 +22,7 @@ export async function makeS3Client(options: S3ClientOptions): Promise<S3Client> 
       region,
       ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
       followRegionRedirects: true,
-      maxAttempts: 4, // the SDK's own retries for throttling, 5xx and connection errors, per request
+      maxAttempts: options.maxAttempts ?? (process.env.AWS_MAX_ATTEMPTS ? undefined : 4),
       // Checksums only where S3 requires them: S3-compatible servers (s3rver) store streamed,
       // checksummed bodies corrupted.
       requestChecksumCalculation: 'WHEN_REQUIRED',

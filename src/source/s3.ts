@@ -5,66 +5,80 @@
 import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
 import { makeS3Client, splitS3Uri } from '../aws/s3-client.js';
 import { dayFolder, daysOf, deliveryDay, inRange, isLogObjectKey, type DayRange } from './layout.js';
-import { SourceError, type LogObjectRef, type LogSource } from './source.js';
+import { ReadError, SourceError, type LogObjectRef, type LogSource } from './source.js';
 
 export interface S3Options {
   endpointUrl?: string;
   concurrency: number;
-  /** Attempts per object before it is left for the next run. */
-  maxAttempts?: number;
-  /** Base of the exponential backoff between attempts, in ms. */
-  backoffMs?: number;
+  /** Reads of an object whose body was cut short before it is left for the next run. */
+  bodyAttempts?: number;
 }
 
 export async function openS3Source(uri: string, options: S3Options): Promise<LogSource> {
   const parts = splitS3Uri(uri);
   if (!parts) throw new SourceError(`${uri}: not an s3://bucket[/prefix] URI`);
   const { bucket, prefix } = parts;
-  const client = await makeS3Client(options);
+  // One retry layer: the SDK's retries (throttling, 5xx, connection errors; exponential backoff with
+  // jitter), plus a new read of a body cut short, which the SDK cannot see. Its 'adaptive' mode was
+  // tried: its client-side rate limiter took a 1,120-object ingest with 1 GET in 13 throttled from
+  // 19 s to over 180 s. AWS_MAX_ATTEMPTS, the SDK's own setting, decides when it is set.
+  const client = await makeS3Client({ ...options, maxAttempts: process.env.AWS_MAX_ATTEMPTS ? undefined : 8 });
   const lister = new Lister(client, bucket);
-  const maxAttempts = options.maxAttempts ?? 6;
-  const backoffMs = options.backoffMs ?? 200;
+  const bodyAttempts = options.bodyAttempts ?? 3;
   return {
     name: `s3://${bucket}/${prefix}`,
     list: (range) => lister.list(prefix, range),
-    read: (ref) => withRetries(ref.uri, maxAttempts, backoffMs, () => getObject(client, bucket, ref)),
+    read: (ref) => readObject(client, bucket, ref, bodyAttempts),
     close: () => client.destroy(),
   };
 }
+
+async function readObject(client: S3Client, bucket: string, ref: LogObjectRef, bodyAttempts: number): Promise<Uint8Array> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await getObject(client, bucket, ref);
+    } catch (err) {
+      if (err instanceof CutShort && attempt < bodyAttempts) continue;
+      throw new ReadError(`${ref.uri}: ${describeS3Error(err)}${hint(err)}`, isPermanent(err));
+    }
+  }
+}
+
+/** The body ended before Content-Length: the connection dropped mid-object. */
+class CutShort extends Error {}
 
 async function getObject(client: S3Client, bucket: string, ref: LogObjectRef): Promise<Uint8Array> {
   const key = ref.uri.slice(`s3://${bucket}/`.length);
   const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key, IfMatch: ref.etag || undefined }));
   if (!out.Body) throw new Error('empty response body');
-  const bytes = await out.Body.transformToByteArray();
+  let bytes: Uint8Array;
+  try {
+    bytes = await out.Body.transformToByteArray();
+  } catch (err) {
+    throw new CutShort(`connection dropped mid-object: ${(err as Error).message}`);
+  }
   if (out.ContentLength !== undefined && bytes.byteLength !== out.ContentLength) {
-    throw Object.assign(new Error(`connection dropped: ${bytes.byteLength} of ${out.ContentLength} bytes`), { retryable: true });
+    throw new CutShort(`connection dropped: ${bytes.byteLength} of ${out.ContentLength} bytes`);
   }
   return bytes;
 }
 
-/** Retries what the SDK cannot: a body cut off mid-read, and throttling that outlasts its attempts. */
-async function withRetries<T>(uri: string, attempts: number, backoffMs: number, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await fn();
-    } catch (err) {
-      if (attempt >= attempts || !isRetryable(err)) throw new Error(`${uri}: ${describeS3Error(err)}`);
-      const delay = backoffMs * 2 ** (attempt - 1) * (0.5 + Math.random());
-      await new Promise((resolve) => setTimeout(resolve, delay));
-    }
-  }
+/**
+ * No access (403: the role may not read it, or it is SSE-KMS encrypted under a key the role may not
+ * use) or no object (404: deleted after listing): trying again will not help until something changes.
+ */
+function isPermanent(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  return status === 403 || status === 404 || ['AccessDenied', 'NoSuchKey', 'NotFound', 'InvalidObjectState'].includes(e.name ?? '');
 }
 
-function isRetryable(err: unknown): boolean {
-  const e = err as { name?: string; code?: string; retryable?: boolean; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode ?? 0;
-  return Boolean(
-    e.retryable || e.$retryable || status >= 500 || status === 429 ||
-      ['SlowDown', 'Throttling', 'ThrottlingException', 'RequestTimeout', 'TimeoutError'].includes(e.name ?? '') ||
-      ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'ERR_STREAM_PREMATURE_CLOSE'].includes(e.code ?? '') ||
-      /socket hang up|premature close|aborted/i.test(String((err as Error)?.message)),
-  );
+function hint(err: unknown): string {
+  const e = err as { message?: string; $metadata?: { httpStatusCode?: number } };
+  if (e.$metadata?.httpStatusCode === 403 && /kms|key/i.test(e.message ?? '')) {
+    return ' (an SSE-KMS object: the reading role needs kms:Decrypt on the key that encrypts the trail)';
+  }
+  return '';
 }
 
 export function describeS3Error(err: unknown): string {

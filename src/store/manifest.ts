@@ -9,7 +9,13 @@ export type Verdict = 'new' | 'done' | 'reread';
 
 interface Known { etag: string | null; status: ObjectStatus }
 
-/** Looks objects up a delivery day at a time, so memory follows one day's objects, not the history. */
+/** Days fetched per look-up: each look-up opens the database, which readers must then wait for. */
+const DAYS_PER_LOOKUP = 7;
+
+/**
+ * Looks objects up a week of delivery days at a time, so memory follows a few days' objects, not
+ * the history.
+ */
 export class ManifestIndex {
   private readonly days = new Map<string, Map<string, Known>>();
 
@@ -25,17 +31,24 @@ export class ManifestIndex {
 
   private async day(day: string | null): Promise<Map<string, Known>> {
     const cacheKey = day ?? '';
-    let entries = this.days.get(cacheKey);
-    if (entries) return entries;
-    const rows = await this.db.use((store) => store.all<{ object_uri: string; etag: string | null; status: ObjectStatus }>(
-      `SELECT object_uri, etag, status FROM ingested_objects WHERE object_day IS NOT DISTINCT FROM $1::DATE`,
+    const cached = this.days.get(cacheKey);
+    if (cached) return cached;
+    const rows = await this.db.use((store) => store.all<{ day: string | null; object_uri: string; etag: string | null; status: ObjectStatus }>(
+      `SELECT strftime(object_day, '%Y-%m-%d') AS day, object_uri, etag, status FROM ingested_objects
+       WHERE CASE WHEN $1::DATE IS NULL THEN object_day IS NULL ELSE object_day BETWEEN $1::DATE AND $1::DATE + ${DAYS_PER_LOOKUP - 1} END`,
       [day],
     ));
-    entries = new Map(rows.map((r) => [r.object_uri, { etag: r.etag, status: r.status }]));
-    if (this.days.size >= 64) this.days.delete(this.days.keys().next().value!); // listings move day by day
-    this.days.set(cacheKey, entries);
-    return entries;
+    // Listings move day by day: keep the days just fetched, drop the oldest beyond a few weeks.
+    const fetched = day === null ? [cacheKey] : Array.from({ length: DAYS_PER_LOOKUP }, (_, i) => addDays(day, i));
+    for (const d of fetched) this.days.set(d, new Map());
+    for (const r of rows) this.days.get(r.day ?? '')?.set(r.object_uri, { etag: r.etag, status: r.status });
+    while (this.days.size > 8 * DAYS_PER_LOOKUP) this.days.delete(this.days.keys().next().value!);
+    return this.days.get(cacheKey)!;
   }
+}
+
+function addDays(day: string, n: number): string {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
 
 /**

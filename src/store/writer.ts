@@ -31,7 +31,7 @@ export class IngestLock {
       }
       if (Date.now() >= deadline) {
         throw new DatabaseError(
-          `${dbPath} is being ingested into by another keytrail ingest (PID ${holder}); ` +
+          `${dbPath} is in use by another keytrail ingest (PID ${holder}); ` +
             'try again when it has finished, or pass --wait to wait for it',
         );
       }

@@ -9,8 +9,15 @@ export interface FaultyProxy {
   /** Listing requests: their query, and the keys S3 returned. */
   listings: Array<{ query: URLSearchParams; keys: string[] }>;
   faults: { slowDown: number; dropped: number };
+  /** GETs of keys matching `match` answer `status`, every time, until the test changes this. */
+  failing: Array<{ match: RegExp; status: 403 | 503 }>;
   close(): Promise<void>;
 }
+
+const ERRORS = {
+  403: '<Code>AccessDenied</Code><Message>User: arn:aws:sts::111111111111:assumed-role/Audit/s is not authorized to perform: kms:Decrypt on the resource associated with this ciphertext because the resource does not exist in this Region, no resource-based policies allow access, or a resource-based policy explicitly denies access</Message>',
+  503: '<Code>ServiceUnavailable</Code><Message>Service is unable to handle request.</Message>',
+};
 
 export interface FaultPlan {
   /** First GET of every Nth object answers 503 SlowDown. */
@@ -23,7 +30,7 @@ export async function startFaultyProxy(target: string, plan: FaultPlan = {}): Pr
   const upstream = new URL(target);
   const seen = new Map<string, number>();
   let objectGets = 0;
-  const proxy: FaultyProxy = { endpoint: '', listings: [], faults: { slowDown: 0, dropped: 0 }, close: async () => {} };
+  const proxy: FaultyProxy = { endpoint: '', listings: [], faults: { slowDown: 0, dropped: 0 }, failing: [], close: async () => {} };
 
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
@@ -34,6 +41,12 @@ export async function startFaultyProxy(target: string, plan: FaultPlan = {}): Pr
       const attempts = (seen.get(url.pathname) ?? 0) + 1;
       seen.set(url.pathname, attempts);
       if (attempts === 1) nth = ++objectGets;
+    }
+    const failing = isObjectGet ? proxy.failing.find((f) => f.match.test(url.pathname)) : undefined;
+    if (failing) {
+      res.writeHead(failing.status, { 'content-type': 'application/xml' });
+      res.end(`<?xml version="1.0" encoding="UTF-8"?><Error>${ERRORS[failing.status]}</Error>`);
+      return;
     }
     if (nth && plan.slowDownEvery && nth % plan.slowDownEvery === 0) {
       proxy.faults.slowDown++;
