@@ -2,7 +2,7 @@
 
 import type { AthenaEngine } from '../athena/client.js';
 import { Store, plainRows } from '../store/db.js';
-import { DEFAULT_DB, EXIT, UsageError, oneOf, parse } from './args.js';
+import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, waitMs } from './args.js';
 import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, engineName, openEngine } from './engine-options.js';
 import { FORMATS, formatRows } from './format.js';
 
@@ -20,11 +20,13 @@ options:
   --db FILE                 database file (default ${DEFAULT_DB})
   --format FORMAT           table (default), csv, json or ndjson
   --dialect DIALECT         duckdb (default) or trino: the dialect SQL is written in (Athena only)
+  --wait SECONDS            wait up to SECONDS while an ingest holds the database (default 60)
 ${ENGINE_HELP}`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, HELP, {
     ...ENGINE_OPTIONS,
+    ...WAIT_OPTION,
     db: { type: 'string', default: DEFAULT_DB },
     format: { type: 'string' },
     dialect: { type: 'string' },
@@ -34,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
   const dialect = oneOf(values.dialect, '--dialect', ['duckdb', 'trino'] as const, 'duckdb');
   if (engineName(values) === 'athena') return runOnAthena(values, positionals[0], format, dialect);
   if (values.dialect !== undefined) throw new UsageError('--dialect goes with --engine athena');
-  const store = await Store.open(values.db!, { readOnly: true });
+  const store = await Store.open(values.db!, { readOnly: true, waitMs: waitMs(values.wait) });
   try {
     let reader;
     try {

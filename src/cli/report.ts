@@ -8,7 +8,7 @@ import { DEFAULT_TOP, collectReport } from '../report/collect.js';
 import { detectFindings } from '../report/findings.js';
 import { TABLES, type TableName } from '../report/model.js';
 import { REPORT_FORMATS, renderCsvFiles, renderCsvTable, renderDocument, type ReportFormat } from '../report/render/index.js';
-import { DEFAULT_DB, EXIT, UsageError, oneOf, parse, positiveInt } from './args.js';
+import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, positiveInt, waitMs } from './args.js';
 import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, engineName, openEngine } from './engine-options.js';
 import { wrap } from './format.js';
 
@@ -30,6 +30,7 @@ options:
                             ${wrap(TABLES.join(', '), 68).join(`\n${' '.repeat(28)}`)}
   --top N                   principals and keys followed day by day (default ${DEFAULT_TOP})
   --no-findings             leave the detections out (faster on a large database)
+  --wait SECONDS            wait up to SECONDS while an ingest holds the database (default 60)
 ${ENGINE_HELP}
   -h, --help                show this help
 
@@ -47,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     HELP,
     {
       ...ENGINE_OPTIONS,
+      ...WAIT_OPTION,
       db: { type: 'string', default: DEFAULT_DB },
       since: { type: 'string' },
       until: { type: 'string' },
@@ -77,7 +79,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const source = engineName(values) === 'athena' ? `athena:${values['athena-database']}` : values.db!;
-  const engine = await openEngine(values, values.db!);
+  const engine = await openEngine(values, values.db!, waitMs(values.wait));
   const started = Date.now();
   let report;
   try {
