@@ -51,7 +51,8 @@ not be delivered (the reason on stderr; the next run tries again).
 examples:
   keytrail detect --since 1d --fail-on high
   keytrail detect --rule volume_spike --param volume_spike.factor=5 --format json
-  keytrail detect --notify https://hooks.example.com/kms --notify sns:arn:aws:sns:us-east-1:111111111111:kms
+  keytrail detect --notify https://hooks.example.com/kms
+  keytrail detect --notify sns:arn:aws:sns:us-east-1:111111111111:kms --notify-min-severity high
   keytrail detect --list`;
 
 export async function run(argv: string[]): Promise<number> {

@@ -10,10 +10,10 @@ import { FORMATS, formatRows } from './format.js';
 
 const QUERY_FORMATS = [...FORMATS, 'arrow', 'parquet'] as const;
 
-const HELP = `usage: keytrail query SQL [--db FILE] [--format table|csv|json|ndjson|arrow|parquet] [--out FILE]
+const HELP = `usage: keytrail query SQL [--db FILE] [--format FORMAT] [--out FILE] [--engine athena ...]
 
 Runs SQL on the database, read-only. Tables: kms_events, ingested_objects, ingest_runs,
-kms_event_catalogue; views: kms_usage_by_identity, kms_usage_by_key.
+kms_event_catalogue, notifications; views: kms_usage_by_identity, kms_usage_by_key.
 Example: keytrail query "SELECT event_name, count(*) FROM kms_events GROUP BY ALL ORDER BY 2 DESC"
 
 With --engine athena the SQL runs on Athena (tables kms_events and kms_event_catalogue, see
@@ -22,7 +22,7 @@ keytrail athena ddl). It is DuckDB SQL, translated to Athena's (src/athena/diale
 
 options:
   --db FILE                 database file (default ${DEFAULT_DB})
-  --format FORMAT           table (default), csv, json, ndjson; arrow (an Arrow IPC stream, typed
+  --format FORMAT           table (default), csv, json, ndjson; arrow (an Arrow IPC stream typed
                             from DuckDB's column types) or parquet (zstd; needs --out)
   --out FILE                write to FILE instead of stdout
   --dialect DIALECT         duckdb (default) or trino: the dialect SQL is written in (Athena only)
