@@ -154,6 +154,20 @@ describe('detect --notify with a webhook', () => {
     expect(failed.stderr).toMatch(/of key_loss: ECONNREFUSED \(after 4 attempts\)/);
   });
 
+  it('a redirect or a 4xx is not retried: it needs fixing, not asking again', async () => {
+    for (const status of [302, 404]) {
+      const hook = await listener([status]);
+      try {
+        const failed = await detect(['--notify', hook.url, '--rule', 'key_loss']);
+        expect(failed.code).toBe(4);
+        expect(failed.stderr).toMatch(new RegExp(`of key_loss: HTTP ${status} .+ \\(after 1 attempt\\)`));
+        expect(hook.received).toHaveLength(1);
+      } finally {
+        await hook.close();
+      }
+    }
+  });
+
   it('a finding that goes on (later events, same start) is not sent again', async () => {
     const { mkdtempSync, rmSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');

@@ -28,7 +28,8 @@ export async function postWebhook(url: string, body: string, options: WebhookOpt
     if (attempt > 1) await sleep((options.backoffMs ?? 500) * 2 ** (attempt - 2));
     let retry: boolean;
     try {
-      const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
+      // A redirect would turn the POST into a GET elsewhere: it is a failure to fix, not follow.
+      const response = await fetch(url, { method: 'POST', headers, body, redirect: 'manual', signal: AbortSignal.timeout(options.timeoutMs ?? 10_000) });
       await response.body?.cancel();
       if (response.ok) return attempt;
       reason = `HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ''}`;
