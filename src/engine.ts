@@ -19,8 +19,9 @@ export class DuckDBEngine implements QueryEngine {
   readonly name = 'duckdb';
   constructor(readonly store: Store) {}
 
-  static async open(path: string): Promise<DuckDBEngine> {
-    return new DuckDBEngine(await Store.open(path, { readOnly: true }));
+  /** Read-only; waits up to `waitMs` while another process holds the database (an ingest committing). */
+  static async open(path: string, waitMs = 0): Promise<DuckDBEngine> {
+    return new DuckDBEngine(await Store.open(path, { readOnly: true, waitMs }));
   }
 
   async query(sql: string, params: Record<string, SqlValue> = {}): Promise<Row[]> {

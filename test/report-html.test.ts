@@ -1,21 +1,22 @@
-// The HTML report in a real browser (Debian's chromium, headless, driven by playwright-core): the
-// page loads offline with no console errors and no network request, its numbers agree with SQL,
-// tables sort, the charts have their data points, findings are highlighted, an empty database
-// gives a readable page, hostile values stay text. Screenshots go to test-output/.
+// The HTML report in a real browser (the Chromium inside @sparticuz/chromium, else a system one:
+// helpers/chromium.ts; headless, driven by playwright-core): the page loads offline with no
+// console errors and no network request, its numbers agree with SQL, tables sort, the charts have
+// their data points, findings are highlighted, an empty database gives a readable page, hostile
+// values stay text. Screenshots go to test-output/.
 
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTrail } from '../scripts/trail-generator.js';
 import { Store } from '../src/store/db.js';
+import { findChromium } from './helpers/chromium.js';
 import { runCli } from './helpers/cli.js';
 import { ingestFolder, sql } from './helpers/ingest.js';
 import { logObjectKey, tempDir, writeLogObject } from './helpers/log-objects.js';
 import { cloudTrailRecord } from './helpers/records.js';
 
-const CHROMIUM = process.env.KEYTRAIL_CHROMIUM ?? '/usr/bin/chromium';
 const OUTPUT = new URL('../test-output/', import.meta.url).pathname;
 
 let dir: string;
@@ -25,7 +26,7 @@ let context: BrowserContext;
 let profile: string;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium (apt-get install chromium)`);
+  const browser = await findChromium();
   mkdirSync(OUTPUT, { recursive: true });
   ({ dir, cleanup } = tempDir('keytrail-report-html-'));
   const trail = join(dir, 'trail');
@@ -34,7 +35,7 @@ beforeAll(async () => {
   await ingestFolder(trail, db);
   profile = mkdtempSync(join(dir, 'chromium-profile-'));
   context = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
+    executablePath: browser.executablePath,
     headless: true,
     args: [
       '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',

@@ -32,6 +32,18 @@ export function parse<T extends NonNullable<ParseArgsConfig['options']>>(
   return parsed;
 }
 
+/** --wait SECONDS, for every command that opens the database: how long to wait for another process's lock. */
+export const WAIT_OPTION = { wait: { type: 'string' } } as const;
+export const DEFAULT_WAIT_SECONDS = 60;
+
+/** --wait's value in ms (default 60 s; 0 fails at once). */
+export function waitMs(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_WAIT_SECONDS * 1000;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new UsageError(`--wait: '${value}' is not a number of seconds`);
+  return Math.round(n * 1000);
+}
+
 export function positiveInt(value: string | undefined, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   const n = Number(value);

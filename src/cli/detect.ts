@@ -4,9 +4,10 @@ import type { QueryEngine } from '../engine.js';
 import { DetectionError, ParamError, atOrAbove, parseParamOverrides, runDetections, type Finding } from '../detect/run.js';
 import { RuleError, SEVERITIES, loadRules, type Rule, type Severity } from '../detect/rules.js';
 import { TrustError, loadTrustConfig, parseAccountList, resolveTrust } from '../detect/trust.js';
-import { DEFAULT_DB, EXIT, UsageError, oneOf, parse } from './args.js';
+import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, waitMs } from './args.js';
 import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, openEngine } from './engine-options.js';
 import { formatRows, wrap } from './format.js';
+import { NOTIFY_HELP, NOTIFY_OPTIONS, deliverFindings, notifySettings } from './notify-options.js';
 
 const FORMATS = ['table', 'json', 'ndjson'] as const;
 type DetectFormat = (typeof FORMATS)[number];
@@ -27,10 +28,13 @@ options:
   --fail-on SEVERITY        exit with code 1 when a finding of SEVERITY or worse exists:
                             low, medium or high (for cron and CI)
   --trusted-accounts IDS    comma-separated account ids inside the zone of trust
-  --config FILE             JSON {"trustedAccounts": [...], "trustedOrgIds": ["o-..."]};
-                            --trusted-accounts wins over its trustedAccounts
+  --config FILE             JSON {"trustedAccounts": [...], "trustedOrgIds": ["o-..."],
+                            "notify": [...], "notifySecret": "...", "notifyMinSeverity": "..."};
+                            the command line wins over it
   --param RULE.NAME=VALUE   override a rule's parameter; repeat for several
   --list                    list the rules with their severity, parameters and description
+${NOTIFY_HELP}
+  --wait SECONDS            wait up to SECONDS while an ingest holds the database (default 60)
 ${ENGINE_HELP}
   -h, --help                show this help
 
@@ -41,11 +45,14 @@ grant exposure are judged against them (a key's own account is always trusted). 
 any organization counts as trusted.
 
 exit codes: 0 done (findings or not, unless --fail-on); 1 a finding at or above --fail-on;
-2 bad usage, unusable database or config; 4 a detection failed to run.
+2 bad usage, unusable database or config; 4 a detection failed to run, or a notification could
+not be delivered (the reason on stderr; the next run tries again).
 
 examples:
   keytrail detect --since 1d --fail-on high
   keytrail detect --rule volume_spike --param volume_spike.factor=5 --format json
+  keytrail detect --notify https://hooks.example.com/kms
+  keytrail detect --notify sns:arn:aws:sns:us-east-1:111111111111:kms --notify-min-severity high
   keytrail detect --list`;
 
 export async function run(argv: string[]): Promise<number> {
@@ -54,6 +61,8 @@ export async function run(argv: string[]): Promise<number> {
     HELP,
     {
       ...ENGINE_OPTIONS,
+      ...NOTIFY_OPTIONS,
+      ...WAIT_OPTION,
       db: { type: 'string', default: DEFAULT_DB },
       rule: { type: 'string', multiple: true },
       since: { type: 'string' },
@@ -94,7 +103,9 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
-  const engine: QueryEngine = await openEngine(values, values.db!);
+  const wait = waitMs(values.wait);
+  const notifying = notifySettings(values, values.config, values.db!, wait);
+  const engine: QueryEngine = await openEngine(values, values.db!, wait);
   let findings: Finding[];
   try {
     const trust = await resolveTrust(engine, trustedAccounts, config);
@@ -112,6 +123,7 @@ export async function run(argv: string[]): Promise<number> {
     await engine.close();
   }
   console.log(formatFindings(findings, format));
+  if (notifying && (await deliverFindings(findings, notifying)) !== EXIT.ok) return EXIT.failed;
   return failOn !== null && atOrAbove(findings, failOn).length > 0 ? EXIT.findings : EXIT.ok;
 }
 

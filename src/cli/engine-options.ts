@@ -55,9 +55,9 @@ export function engineName(values: EngineOptionValues): EngineName {
   return name;
 }
 
-/** The engine the options ask for: the DuckDB file at `db` (read-only) or Athena. */
-export async function openEngine(values: EngineOptionValues, db: string): Promise<QueryEngine> {
-  if (engineName(values) === 'duckdb') return DuckDBEngine.open(db);
+/** The engine the options ask for: the DuckDB file at `db` (read-only, waiting up to `waitMs` for a writer) or Athena. */
+export async function openEngine(values: EngineOptionValues, db: string, waitMs = 0): Promise<QueryEngine> {
+  if (engineName(values) === 'duckdb') return DuckDBEngine.open(db, waitMs);
   const out = values['athena-output'];
   const verbose = Boolean(process.stderr.isTTY);
   const engine = new AthenaEngine({

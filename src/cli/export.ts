@@ -3,7 +3,7 @@
 import { ExportTargetError, openTarget } from '../export/target.js';
 import { exportParquet, type ExportSummary } from '../export/export.js';
 import { Store } from '../store/db.js';
-import { DEFAULT_DB, EXIT, UsageError, dayOption, parse } from './args.js';
+import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, dayOption, parse, waitMs } from './args.js';
 
 const HELP = `usage: keytrail export --to DIR|s3://bucket[/prefix] [options]
 
@@ -26,7 +26,7 @@ options:
   --full               write every day again, changed or not
   --dry-run            print what would be written and removed, change nothing
   --endpoint-url URL   S3-compatible endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); path-style
-  --wait               wait for another keytrail writer on the database to finish
+  --wait SECONDS       wait up to SECONDS while an ingest holds the database (default 60)
   --json               print the summary as JSON
   -h, --help           show this help
 
@@ -38,6 +38,7 @@ export async function run(argv: string[]): Promise<number> {
     argv,
     HELP,
     {
+      ...WAIT_OPTION,
       to: { type: 'string' },
       db: { type: 'string', default: DEFAULT_DB },
       'by-account': { type: 'boolean', default: false },
@@ -46,7 +47,6 @@ export async function run(argv: string[]): Promise<number> {
       full: { type: 'boolean', default: false },
       'dry-run': { type: 'boolean', default: false },
       'endpoint-url': { type: 'string' },
-      wait: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
     false,
@@ -65,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let store: Store | null = null;
   try {
-    store = await Store.open(values.db!, { waitMs: values.wait ? 24 * 3600_000 : 0 });
+    store = await Store.open(values.db!, { waitMs: waitMs(values.wait) });
     const progress = process.stderr.isTTY && !values.json;
     const summary = await exportParquet(store, target, {
       layout: values['by-account'] ? 'day/account' : 'day',

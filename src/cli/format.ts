@@ -1,18 +1,11 @@
 // Rows to text: an aligned table, CSV, JSON or NDJSON. Shared by every command that prints rows.
 
+import { plain, toCsv } from '../csv.js';
+
 export type Format = 'table' | 'csv' | 'json' | 'ndjson';
 export const FORMATS: readonly Format[] = ['table', 'csv', 'json', 'ndjson'];
 
 type Row = Record<string, unknown>;
-
-/** JSON-safe values: BigInt as a number when exact, dates as ISO text. */
-export function plain(value: unknown): unknown {
-  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : value.toString();
-  if (value instanceof Date) return value.toISOString();
-  if (Array.isArray(value)) return value.map(plain);
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]));
-  return value;
-}
 
 const text = (value: unknown): string => {
   const v = plain(value);
@@ -27,14 +20,11 @@ export function formatRows(rows: Row[], columns: string[], format: Format): stri
     case 'ndjson':
       return rows.map((r) => JSON.stringify(plain(r))).join('\n');
     case 'csv':
-      return [columns, ...rows.map((r) => columns.map((c) => text(r[c])))].map((cells) => cells.map(csvCell).join(',')).join('\n');
+      // Printed with console.log, which ends the last line.
+      return toCsv(columns, rows, '\n').slice(0, -1);
     case 'table':
       return table(rows, columns);
   }
-}
-
-function csvCell(cell: string): string {
-  return /[",\n\r]/.test(cell) ? `"${cell.replaceAll('"', '""')}"` : cell;
 }
 
 const MAX_CELL = 80;

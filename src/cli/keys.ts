@@ -1,7 +1,7 @@
 // keytrail keys: one line per KMS key, as the trail leaves it (the kms_key_state view).
 
 import { DuckDBEngine } from '../engine.js';
-import { DEFAULT_DB, EXIT, UsageError, oneOf, parse } from './args.js';
+import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, waitMs } from './args.js';
 import { FORMATS, formatRows } from './format.js';
 
 const HELP = `usage: keytrail keys [--db FILE] [--format table|csv|json|ndjson] [--account ID] [--state STATE]
@@ -19,6 +19,7 @@ options:
   --format FORMAT  table (default), csv, json or ndjson
   --account ID     only keys of this account
   --state STATE    only keys in this state (e.g. PendingDeletion)
+  --wait SECONDS   wait up to SECONDS while an ingest holds the database (default 60)
   -h, --help       show this help`;
 
 const COLUMNS = [
@@ -38,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     argv,
     HELP,
     {
+      ...WAIT_OPTION,
       db: { type: 'string', default: DEFAULT_DB },
       format: { type: 'string' },
       account: { type: 'string' },
@@ -47,7 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   );
   const format = oneOf(values.format, '--format', FORMATS, 'table');
   if (values.account !== undefined && !/^\d{12}$/.test(values.account)) throw new UsageError(`--account: '${values.account}' is not a 12-digit account id`);
-  const engine = await DuckDBEngine.open(values.db!);
+  const engine = await DuckDBEngine.open(values.db!, waitMs(values.wait));
   try {
     let rows;
     try {

@@ -5,10 +5,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseDay } from '../source/layout.js';
 import { DEFAULT_TOP, collectReport } from '../report/collect.js';
-import { detectFindings } from '../report/findings.js';
+import { TrustError, loadTrustConfig, parseAccountList } from '../detect/trust.js';
+import { detectFindingsWith } from '../report/findings.js';
 import { TABLES, type TableName } from '../report/model.js';
 import { REPORT_FORMATS, renderCsvFiles, renderCsvTable, renderDocument, type ReportFormat } from '../report/render/index.js';
-import { DEFAULT_DB, EXIT, UsageError, oneOf, parse, positiveInt } from './args.js';
+import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, positiveInt, waitMs } from './args.js';
 import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, engineName, openEngine } from './engine-options.js';
 import { wrap } from './format.js';
 
@@ -30,6 +31,11 @@ options:
                             ${wrap(TABLES.join(', '), 68).join(`\n${' '.repeat(28)}`)}
   --top N                   principals and keys followed day by day (default ${DEFAULT_TOP})
   --no-findings             leave the detections out (faster on a large database)
+  --trusted-accounts IDS    comma-separated account ids inside the zone of trust, for the
+                            findings (as keytrail detect; default: the accounts in the data)
+  --config FILE             JSON {"trustedAccounts": [...], "trustedOrgIds": ["o-..."]}, as
+                            keytrail detect; --trusted-accounts wins over its trustedAccounts
+  --wait SECONDS            wait up to SECONDS while an ingest holds the database (default 60)
 ${ENGINE_HELP}
   -h, --help                show this help
 
@@ -47,6 +53,7 @@ export async function run(argv: string[]): Promise<number> {
     HELP,
     {
       ...ENGINE_OPTIONS,
+      ...WAIT_OPTION,
       db: { type: 'string', default: DEFAULT_DB },
       since: { type: 'string' },
       until: { type: 'string' },
@@ -56,6 +63,8 @@ export async function run(argv: string[]): Promise<number> {
       section: { type: 'string' },
       top: { type: 'string' },
       'no-findings': { type: 'boolean', default: false },
+      'trusted-accounts': { type: 'string' },
+      config: { type: 'string' },
     },
     false,
   );
@@ -76,12 +85,25 @@ export async function run(argv: string[]): Promise<number> {
     throw new UsageError('--format csv writes one file per section: give --out FOLDER, or --section NAME for one on stdout');
   }
 
+  let findings = null;
+  if (!values['no-findings']) {
+    try {
+      const trusted = values['trusted-accounts'] === undefined ? null : parseAccountList(values['trusted-accounts']);
+      findings = detectFindingsWith(trusted, values.config === undefined ? null : loadTrustConfig(values.config));
+    } catch (err) {
+      if (err instanceof TrustError) throw new UsageError(err.message);
+      throw err;
+    }
+  } else if (values['trusted-accounts'] !== undefined || values.config !== undefined) {
+    throw new UsageError('--trusted-accounts and --config are for the findings: they do not go with --no-findings');
+  }
+
   const source = engineName(values) === 'athena' ? `athena:${values['athena-database']}` : values.db!;
-  const engine = await openEngine(values, values.db!);
+  const engine = await openEngine(values, values.db!, waitMs(values.wait));
   const started = Date.now();
   let report;
   try {
-    report = await collectReport(engine, { since, until, account, top, source }, values['no-findings'] ? undefined : detectFindings);
+    report = await collectReport(engine, { since, until, account, top, source }, findings ?? undefined);
   } catch (err) {
     const message = engineErrorMessage(err);
     if (message === null) throw err;

@@ -24,6 +24,9 @@ export function parseAccountList(text: string, name = '--trusted-accounts'): str
   return [...new Set(ids)];
 }
 
+/** The config file's fields: the trust settings read here, and detect's notification settings (src/notify/config.ts). */
+const KNOWN_FIELDS = ['trustedAccounts', 'trustedOrgIds', 'notify', 'notifySecret', 'notifyMinSeverity'];
+
 /** Reads {"trustedAccounts": [...], "trustedOrgIds": [...]} (both optional). */
 export function loadTrustConfig(path: string): TrustConfig {
   let doc: unknown;
@@ -34,8 +37,8 @@ export function loadTrustConfig(path: string): TrustConfig {
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new TrustError(`--config ${path}: expected a JSON object`);
   const obj = doc as Record<string, unknown>;
-  const unknown = Object.keys(obj).filter((k) => k !== 'trustedAccounts' && k !== 'trustedOrgIds');
-  if (unknown.length > 0) throw new TrustError(`--config ${path}: unknown field(s) ${unknown.join(', ')} (known: trustedAccounts, trustedOrgIds)`);
+  const unknown = Object.keys(obj).filter((k) => !KNOWN_FIELDS.includes(k));
+  if (unknown.length > 0) throw new TrustError(`--config ${path}: unknown field(s) ${unknown.join(', ')} (known: ${KNOWN_FIELDS.join(', ')})`);
   const list = (field: string, re: RegExp, what: string): string[] | undefined => {
     const v = obj[field];
     if (v === undefined) return undefined;

@@ -4,18 +4,26 @@
 import type { QueryEngine } from '../engine.js';
 import { loadRules } from '../detect/rules.js';
 import { runDetections, type Finding } from '../detect/run.js';
-import { resolveTrust } from '../detect/trust.js';
+import { resolveTrust, type TrustConfig } from '../detect/trust.js';
 import type { FindingsScope } from './model.js';
 
 /** Runs detections for a report; the report works without one (it says findings are unavailable). */
 export type FindingsProvider = (engine: QueryEngine, scope: FindingsScope) => Promise<Finding[]>;
 
+/**
+ * Every detection rule, with the zone of trust `keytrail detect` would use for the same
+ * --trusted-accounts and --config (by default the accounts in the data).
+ */
+export function detectFindingsWith(trustedAccounts: string[] | null, config: TrustConfig | null): FindingsProvider {
+  return async (engine, scope) => {
+    const trust = await resolveTrust(engine, trustedAccounts, config);
+    const findings = await runDetections(engine, loadRules(), { since: scope.since, trust });
+    return findings.filter((f) => inScope(f, scope));
+  };
+}
+
 /** Every detection rule, trusting the accounts in the data, as `keytrail detect` does by default. */
-export const detectFindings: FindingsProvider = async (engine, scope) => {
-  const trust = await resolveTrust(engine, null, null);
-  const findings = await runDetections(engine, loadRules(), { since: scope.since, trust });
-  return findings.filter((f) => inScope(f, scope));
-};
+export const detectFindings: FindingsProvider = detectFindingsWith(null, null);
 
 /** Detections take a start only: the end and the account are applied to their findings. */
 export function inScope(finding: Finding, scope: FindingsScope): boolean {

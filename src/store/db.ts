@@ -51,9 +51,10 @@ export class Store {
           continue;
         }
         if (lock) {
+          const waited = options.waitMs ? `after waiting ${Math.round(options.waitMs / 1000)} s, ` : '';
           throw new DatabaseError(
-            `${path} is in use by another process (PID ${lock[2]}, ${lock[1]}), probably another keytrail ingest; ` +
-              'try again when it has finished, or pass --wait to wait for it',
+            `${path} is in use by another process (PID ${lock[2]}, ${lock[1]}), probably a keytrail ingest; ` +
+              `${waited}try again when it has finished, or pass --wait SECONDS to wait ${waited ? 'longer' : 'for it'}`,
           );
         }
         if (/Cannot open database .* in read-only mode: database does not exist|No such file or directory/i.test(message)) {

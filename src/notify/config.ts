@@ -1,0 +1,35 @@
+// The notification fields of the --config file detect shares with the trust settings:
+// {"notify": ["https://...", "sns:arn:aws:sns:..."], "notifySecret": "...", "notifyMinSeverity": "medium"}.
+
+import { readFileSync } from 'node:fs';
+
+export const NOTIFY_CONFIG_FIELDS = ['notify', 'notifySecret', 'notifyMinSeverity'] as const;
+
+export interface NotifyConfig {
+  notify?: string[];
+  notifySecret?: string;
+  notifyMinSeverity?: string;
+}
+
+/** A bad notification field in the config file: exit code 2. */
+export class NotifyConfigError extends Error {}
+
+export function loadNotifyConfig(path: string): NotifyConfig {
+  let doc: Record<string, unknown>;
+  try {
+    doc = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch (err) {
+    throw new NotifyConfigError(`--config ${path}: ${(err as Error).message}`);
+  }
+  const { notify, notifySecret, notifyMinSeverity } = doc ?? {};
+  if (notify !== undefined && !(Array.isArray(notify) && notify.every((t) => typeof t === 'string'))) {
+    throw new NotifyConfigError(`--config ${path}: notify must be an array of targets (https://... or sns:arn:aws:sns:...)`);
+  }
+  if (notifySecret !== undefined && (typeof notifySecret !== 'string' || notifySecret === '')) {
+    throw new NotifyConfigError(`--config ${path}: notifySecret must be a non-empty string`);
+  }
+  if (notifyMinSeverity !== undefined && typeof notifyMinSeverity !== 'string') {
+    throw new NotifyConfigError(`--config ${path}: notifyMinSeverity must be low, medium or high`);
+  }
+  return { notify: notify as string[] | undefined, notifySecret: notifySecret as string | undefined, notifyMinSeverity: notifyMinSeverity as string | undefined };
+}

@@ -1,0 +1,62 @@
+// Reading commands while another process holds the database (an ingest committing): they wait
+// (--wait SECONDS, default 60) and then answer; with --wait 0 they fail at once, naming the holder.
+
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runCli, startCli } from './helpers/cli.js';
+import { holdLock } from './helpers/lock-holder.js';
+import { at, identity, keyArn, kmsEvent, loadTrail, type LoadedTrail } from './helpers/trail.js';
+
+const A = '111111111111';
+const key = keyArn(A, '1234abcd-12ab-34cd-56ef-1234567890ab');
+
+let trail: LoadedTrail;
+beforeAll(async () => {
+  trail = await loadTrail([
+    kmsEvent({ eventName: 'Decrypt', time: at(0), identity: identity.user(A, 'alice'), key }),
+    kmsEvent({ eventName: 'DescribeKey', time: at(3, 15), identity: identity.root(A), key, sourceIp: '203.0.113.99' }),
+  ]);
+}, 60_000);
+afterAll(() => trail?.cleanup());
+
+const COMMANDS: Array<[string, () => string[], (stdout: string) => void]> = [
+  ['query', () => ['query', 'SELECT count(*) AS n FROM kms_events', '--format', 'json'], (out) => expect(JSON.parse(out)).toEqual([{ n: 2 }])],
+  ['detect', () => ['detect', '--format', 'json'], (out) => expect(JSON.parse(out).map((f: { rule: string }) => f.rule)).toEqual(['root_use'])],
+  ['keys', () => ['keys', '--format', 'json'], (out) => expect(JSON.parse(out).map((k: { key_arn: string }) => k.key_arn)).toEqual([key])],
+  ['report', () => ['report', '--format', 'json', '--no-findings'], (out) => expect(JSON.parse(out).summary.calls).toBe(2)],
+  ['status', () => ['status', '--format', 'json', '--max-lag', '100000d'], (out) => expect(JSON.parse(out).runs).toHaveLength(1)],
+  ['export', () => ['export', '--to', join(trail.trail, '..', 'export'), '--json'], (out) => expect(JSON.parse(out).rows_written).toBe(2)],
+];
+
+describe('reading while another process holds the database', () => {
+  it.each(COMMANDS)('%s waits for the lock, then answers', async (_name, args, check) => {
+    const holder = await holdLock(trail.db);
+    const reader = startCli([...args(), '--db', trail.db]);
+    let finished = false;
+    void reader.done.then(() => (finished = true));
+    // The holder has the lock: whatever the reader does meanwhile, it cannot have answered.
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(finished).toBe(false);
+    await holder.release();
+    const { code, stdout, stderr } = await reader.done;
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    check(stdout);
+  });
+
+  it('--wait 0 fails at once, naming the process that holds the database', async () => {
+    const holder = await holdLock(trail.db);
+    try {
+      for (const args of [['query', 'SELECT 1'], ['detect'], ['keys'], ['report'], ['status']]) {
+        const { code, stderr } = await runCli([...args, '--db', trail.db, '--wait', '0']);
+        expect(code).toBe(2);
+        expect(stderr).toContain(`is in use by another process (PID ${holder.pid}`);
+      }
+      const waited = await runCli(['query', 'SELECT 1', '--db', trail.db, '--wait', '0.5']);
+      expect(waited.code).toBe(2);
+      expect(waited.stderr).toMatch(/after waiting \d+ s, try again when it has finished, or pass --wait SECONDS to wait longer/);
+    } finally {
+      await holder.release();
+    }
+  });
+});
