@@ -14,6 +14,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   keys: { summary: 'print the state of every KMS key: enabled, pending deletion, rotation, origin', load: async () => (await import('./keys.js')).run },
   report: { summary: 'usage per principal and per key, over time, with findings: md, csv, json or html', load: async () => (await import('./report.js')).run },
   export: { summary: 'write kms_events as Parquet, one partition per day, to a folder or s3:// (incremental)', load: async () => (await import('./export.js')).run },
+  verify: { summary: 'check digest chains, signatures and log hashes (as aws cloudtrail validate-logs)', load: async () => (await import('./verify.js')).run },
   athena: { summary: 'print the Athena DDL (tables with partition projection) for the export or the trail', load: async () => (await import('./athena.js')).run },
 };
 
