@@ -146,7 +146,8 @@ function summarise(result: VerifyResult, range: { since: string | null; until: s
 function table(report: ReturnType<typeof summarise>): string {
   const out: string[] = [];
   if (report.problems.length > 0) {
-    out.push('Problems', formatRows(report.problems.map((p) => ({ ...p })), ['problem', 'object', 'detail'], 'table'), '');
+    // Not a table: object names are long, and cut short they would be useless.
+    out.push(`Problems (${report.problems.length})`, ...report.problems.flatMap((p) => [`  ${p.problem.padEnd(24)} ${p.object}`, `  ${' '.repeat(24)} ${p.detail}`]), '');
   }
   out.push('Per account and region', formatRows(report.regions, ['account_id', 'region', 'digests', 'logs', 'failed', 'unverified', 'gaps', 'gap_hours'], 'table'), '');
   if (report.gaps.length > 0) {
