@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import { inRange, type DayRange } from '../source/layout.js';
 import { checkChains, partsOf, type Gap } from './chain.js';
-import { checkLogObject, verifyDigest, type DigestCheck, type LogCheck, type LoggedObject, type Problem, type SignatureStatus } from './check.js';
+import { checkLogObject, verifyDigest, type DigestCheck, type LogCheck, type Problem, type SignatureStatus } from './check.js';
 import { digestKeyParts, digestDay } from './digest.js';
 import type { TrailObjects } from './objects.js';
 import { fetchPublicKeys, type PublicKeyRing } from './public-keys.js';
@@ -63,7 +63,6 @@ function logParts(uri: string): { account: string; region: string; time: number 
 }
 
 export async function verifySource(objects: TrailObjects, options: VerifyOptions): Promise<VerifyResult> {
-  const limit = pLimit(options.concurrency);
   const unreadable: string[] = [];
   const read = async (uri: string) => {
     try {
@@ -74,46 +73,52 @@ export async function verifySource(objects: TrailObjects, options: VerifyOptions
     }
   };
 
-  // 1. The digests in range, read.
+  // 1. The digests in range.
   const digestUris: string[] = [];
   let backfillSkipped = 0;
   for await (const uri of objects.digests(options.range)) {
     if (digestKeyParts(uri)?.backfill) backfillSkipped++;
     else digestUris.push(uri);
   }
-  const stored = await Promise.all(digestUris.map((uri) => limit(async () => ({ uri, got: await read(uri) }))));
 
   // 2. Public keys for the regions and times the digests name (S3 only: a folder has no signatures).
   let keys: PublicKeyRing | null = null;
-  if (!objects.folder && stored.length > 0) keys = options.publicKeys ?? (await keysFor(digestUris));
+  if (!objects.folder && digestUris.length > 0) keys = options.publicKeys ?? (await keysFor(digestUris));
 
-  // 3. Each digest on its own, then the chains between them.
+  // 3. Each digest, then the log objects it lists, checked as they are read: no bytes are kept.
+  const digestLimit = pLimit(Math.max(1, Math.floor(options.concurrency / 4)));
+  const logLimit = pLimit(options.concurrency);
   const digests: DigestCheck[] = [];
-  for (const { uri, got } of stored) {
-    if (!got?.found) continue; // listed, then gone or unreadable: in `unreadable`, or deleted while we ran
-    digests.push(verifyDigest({ uri, bytes: got.found.bytes, metadata: got.found.metadata }, keys, objects.locate(uri)));
-  }
+  const listings = new Set<string>(); // a log listed twice is checked against the first digest
+  const listed = new Map<string, { check: LogCheck; digest: DigestCheck }>();
+  await Promise.all(digestUris.map((uri) => digestLimit(async () => {
+    const got = await read(uri);
+    if (!got?.found) return; // unreadable (in `unreadable`), or deleted since it was listed
+    const digest = verifyDigest({ uri, bytes: got.found.bytes, metadata: got.found.metadata }, keys, objects.locate(uri));
+    digests.push(digest);
+    const unseen = digest.logs.filter((log) => !listings.has(log.uri));
+    for (const log of unseen) listings.add(log.uri);
+    await Promise.all(unseen.map((log) => logLimit(async () => {
+      const gotLog = await read(log.uri);
+      if (gotLog) listed.set(log.uri, { check: checkLogObject(log, digest.uri, gotLog.found?.bytes ?? null), digest });
+    })));
+  })));
+  digests.sort((x, y) => x.uri.localeCompare(y.uri));
+
+  // 4. The chains between digests, and the hours no digest covers.
   const newestEnd = digests.reduce<string | null>((max, d) => {
     const end = d.document?.digestEndTime;
     return end && (max === null || Date.parse(end) > Date.parse(max)) ? end : max;
   }, null);
   const chains = checkChains(digests, {
+    // A digest elsewhere (another bucket, after the trail moved) or outside the days read was never listed.
     listed: (uri) => {
       const day = digestDay(uri);
-      return day !== null && inRange(day, options.range);
+      return uri.startsWith(objects.folder ? `${objects.name}/` : objects.name) && day !== null && inRange(day, options.range);
     },
     windowStart: options.range.since ? `${options.range.since}T00:00:00Z` : null,
     windowEnd: options.windowEnd ?? newestEnd,
   });
-
-  // 4. The log objects each digest lists (a log listed twice is checked against the first digest).
-  const listings = new Map<string, { log: LoggedObject; digest: DigestCheck }>();
-  for (const digest of digests) for (const log of digest.logs) if (!listings.has(log.uri)) listings.set(log.uri, { log, digest });
-  const listed = new Map<string, { check: LogCheck; digest: DigestCheck }>();
-  await Promise.all([...listings.values()].map(({ log, digest }) => limit(async () => {
-    const got = await read(log.uri);
-    if (got) listed.set(log.uri, { check: checkLogObject(log, digest.uri, got.found?.bytes ?? null), digest });
-  })));
 
   // 5. Results per object, and logs present but listed by no digest of their hour.
   const problems = [...digests.flatMap((d) => d.problems), ...chains.problems];
@@ -167,7 +172,7 @@ export async function verifySource(objects: TrailObjects, options: VerifyOptions
   const signed = digests.filter((d) => d.signature !== 'not_checked').length;
   return {
     source: objects.name,
-    problems: dedupe(problems),
+    problems: dedupe(problems).sort((x, y) => x.object.localeCompare(y.object) || x.problem.localeCompare(y.problem)),
     gaps: chains.gaps,
     objects: results,
     unreadable,
