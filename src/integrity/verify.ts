@@ -120,30 +120,59 @@ export async function verifySource(objects: TrailObjects, options: VerifyOptions
     windowEnd: options.windowEnd ?? newestEnd,
   });
 
-  // 5. Results per object, and logs present but listed by no digest of their hour.
-  const problems = [...digests.flatMap((d) => d.problems), ...chains.problems];
+  // 5. Logs present but listed by no digest, and the result per object.
+  const unlisted: string[] = [];
+  for await (const uri of objects.logs(options.range)) if (!listings.has(uri)) unlisted.push(uri);
+  const { problems, results } = assembleResults({ digests, chainProblems: chains.problems, logs: listed.values(), unlistedLogs: unlisted });
+
+  const signed = digests.filter((d) => d.signature !== 'not_checked').length;
+  return {
+    source: objects.name,
+    problems,
+    gaps: chains.gaps,
+    objects: results,
+    unreadable,
+    signatures: signed === digests.length ? 'checked' : signed === 0 ? 'not_checked' : 'partly_checked',
+    keyErrors: keys?.errors ?? [],
+    backfillSkipped,
+  };
+}
+
+/**
+ * The result per object and every problem, from the checks: the digests (verifyDigest), the
+ * problems between them (checkChains), the listed logs that were read (checkLogObject, each with
+ * the digest that lists it) and the log objects present that no digest lists. A log in an hour
+ * whose digest exists is log_not_listed; one no digest read covers is only unverified.
+ */
+export function assembleResults(input: {
+  digests: DigestCheck[];
+  chainProblems: Problem[];
+  logs: Iterable<{ check: LogCheck; digest: DigestCheck }>;
+  unlistedLogs: Iterable<string>;
+}): { problems: Problem[]; results: ObjectResult[] } {
+  const problems = [...input.digests.flatMap((d) => d.problems), ...input.chainProblems];
   const failedDigests = new Map<string, Problem>();
   for (const p of problems) if (!failedDigests.has(p.object) && p.problem.startsWith('digest_')) failedDigests.set(p.object, p);
   const results: ObjectResult[] = [];
-  for (const d of digests) {
+  const none = { digest_uri: null, sha256: null, expected_sha256: null, signature: null };
+  for (const d of input.digests) {
     const parts = partsOf(d);
     const failed = failedDigests.get(d.uri);
     results.push({
       uri: d.uri, kind: 'digest', account_id: parts?.account ?? null, region: parts?.region ?? null, day: digestDay(d.uri),
       status: failed ? 'failed' : d.signature === 'valid' ? 'verified' : 'unsigned',
-      problem: failed?.problem ?? null, detail: failed?.detail ?? d.note, digest_uri: null,
-      sha256: d.sha256 || null, expected_sha256: null, signature: d.signature,
+      problem: failed?.problem ?? null, detail: failed?.detail ?? d.note, ...none, sha256: d.sha256 || null, signature: d.signature,
     });
   }
-  for (const p of chains.problems) {
+  for (const p of input.chainProblems) {
     if (p.problem !== 'digest_missing') continue;
     const parts = digestKeyParts(p.object);
     results.push({
       uri: p.object, kind: 'digest', account_id: parts?.account ?? null, region: parts?.region ?? null, day: digestDay(p.object),
-      status: 'failed', problem: p.problem, detail: p.detail, digest_uri: null, sha256: null, expected_sha256: null, signature: null,
+      status: 'failed', problem: p.problem, detail: p.detail, ...none,
     });
   }
-  for (const { check, digest } of listed.values()) {
+  for (const { check, digest } of input.logs) {
     const parts = logParts(check.uri);
     const vouched = !failedDigests.has(digest.uri);
     if (check.problem) problems.push(check.problem);
@@ -155,9 +184,8 @@ export async function verifySource(objects: TrailObjects, options: VerifyOptions
       digest_uri: digest.uri, sha256: check.sha256, expected_sha256: check.expectedSha256, signature: null,
     });
   }
-  const covered = coverage(digests);
-  for await (const uri of objects.logs(options.range)) {
-    if (listings.has(uri)) continue;
+  const covered = coverage(input.digests);
+  for (const uri of input.unlistedLogs) {
     const parts = logParts(uri);
     const inHour = parts !== null && isCovered(covered.get(`${parts.account}/${parts.region}`), parts.time);
     const problem: Problem | null = inHour ? { problem: 'log_not_listed', object: uri, detail: 'present, but no digest of its hour lists it' } : null;
@@ -165,21 +193,10 @@ export async function verifySource(objects: TrailObjects, options: VerifyOptions
     results.push({
       uri, kind: 'log', account_id: parts?.account ?? null, region: parts?.region ?? null, day: dayOf(parts?.time),
       status: problem ? 'failed' : 'unverified', problem: problem?.problem ?? null,
-      detail: problem?.detail ?? 'no digest read covers its hour', digest_uri: null, sha256: null, expected_sha256: null, signature: null,
+      detail: problem?.detail ?? 'no digest read covers its hour', ...none,
     });
   }
-
-  const signed = digests.filter((d) => d.signature !== 'not_checked').length;
-  return {
-    source: objects.name,
-    problems: dedupe(problems).sort((x, y) => x.object.localeCompare(y.object) || x.problem.localeCompare(y.problem)),
-    gaps: chains.gaps,
-    objects: results,
-    unreadable,
-    signatures: signed === digests.length ? 'checked' : signed === 0 ? 'not_checked' : 'partly_checked',
-    keyErrors: keys?.errors ?? [],
-    backfillSkipped,
-  };
+  return { problems: dedupe(problems).sort((x, y) => x.object.localeCompare(y.object) || x.problem.localeCompare(y.problem)), results };
 }
 
 /** Public keys from CloudTrail for every region a digest names (its own and its trail's home region). */
