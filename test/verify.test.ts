@@ -3,7 +3,7 @@
 // offline in a folder. Each kind of tampering, alone among untouched objects, must be reported
 // exactly, and nothing else.
 
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { sign } from 'node:crypto';
@@ -252,6 +252,19 @@ describe('keytrail verify offline in a folder', () => {
     const { code, report } = await verify([folder]);
     expect(problemsOf(report)).toEqual(expected.map((e) => `${e.problem} ${join(resolve(folder), e.key)}`).sort());
     expect(code).toBe(1);
+  }, 60_000);
+
+  it('a listed log that cannot be read is neither missing nor verified: exit 3, named on stderr', async () => {
+    const objects = trail('bucket', { accounts: [A1], regions: [USE1] });
+    const folder = folderWith('unreadable-folder', objects);
+    const log = join(folder, logsOf(objects, A1, USE1)[3].key);
+    rmSync(log);
+    mkdirSync(log); // a folder where the file was: reading it fails, and it is not absent
+    const { code, report, stderr } = await verify([folder]);
+    expect(report.problems).toEqual([]);
+    expect(report.unreadable).toEqual([expect.stringContaining(log)]);
+    expect(stderr).toContain(log);
+    expect(code).toBe(3);
   }, 60_000);
 
   it('--since: a chain whose previous digest is before the range is not missing anything', async () => {
