@@ -147,9 +147,12 @@ function table(report: ReturnType<typeof summarise>): string {
   const out: string[] = [];
   if (report.problems.length > 0) {
     // Not a table: object names are long, and cut short they would be useless.
-    out.push(`Problems (${report.problems.length})`, ...report.problems.flatMap((p) => [`  ${p.problem.padEnd(24)} ${p.object}`, `  ${' '.repeat(24)} ${p.detail}`]), '');
+    out.push(`Problems (${report.problems.length})`);
+    for (const p of report.problems) out.push(`  ${p.problem.padEnd(24)} ${p.object}`, `  ${' '.repeat(24)} ${p.detail}`);
+    out.push('');
   }
-  out.push('Per account and region', formatRows(report.regions, ['account_id', 'region', 'digests', 'logs', 'failed', 'unverified', 'gaps', 'gap_hours'], 'table'), '');
+  const regionColumns = ['account_id', 'region', 'digests', 'logs', 'failed', 'unverified', 'gaps', 'gap_hours'];
+  out.push('Per account and region', formatRows(report.regions, regionColumns, 'table'), '');
   if (report.gaps.length > 0) {
     out.push('Delivery gaps (hours no digest covers: missing evidence, not tampering)',
       formatRows(report.gaps.map((g) => ({ ...g })), ['account_id', 'region', 'trail', 'from', 'until', 'hours'], 'table'), '');

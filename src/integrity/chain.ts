@@ -59,7 +59,10 @@ export function checkChains(digests: DigestCheck[], options: ChainOptions): { pr
           problem: 'digest_modified', object: previous.uri,
           detail: `SHA-256 ${previous.sha256} is not ${doc.previousDigestHashValue}, as the next digest ${next.uri} records`,
         });
-      } else if (previous.signatureHex && doc.previousDigestSignature && previous.signatureHex.toLowerCase() !== doc.previousDigestSignature.toLowerCase()) {
+      } else if (
+        previous.signatureHex && doc.previousDigestSignature &&
+        previous.signatureHex.toLowerCase() !== doc.previousDigestSignature.toLowerCase()
+      ) {
         problems.push({
           problem: 'digest_signature_invalid', object: previous.uri,
           detail: `its signature is not the one the next digest ${next.uri} records`,

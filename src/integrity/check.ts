@@ -89,7 +89,9 @@ export function verifyDigest(object: DigestObject, publicKeys: PublicKeyRing | n
   check.sha256 = parsed.sha256;
   check.claimedUri = locate(doc.digestS3Bucket, doc.digestS3Object);
   if (doc.previousDigestS3Object) check.previousUri = locate(doc.previousDigestS3Bucket ?? doc.digestS3Bucket, doc.previousDigestS3Object);
-  check.logs = doc.logFiles.map((entry) => ({ uri: locate(entry.s3Bucket ?? doc.digestS3Bucket, entry.s3Object), expectedSha256: entry.hashValue.toLowerCase(), entry }));
+  check.logs = doc.logFiles.map((entry) => ({
+    uri: locate(entry.s3Bucket ?? doc.digestS3Bucket, entry.s3Object), expectedSha256: entry.hashValue.toLowerCase(), entry,
+  }));
 
   if (check.claimedUri !== object.uri) {
     problem('digest_modified', `not where it says it lives: it names s3://${doc.digestS3Bucket}/${doc.digestS3Object}`);
@@ -141,20 +143,19 @@ export interface LogCheck {
 /** A listed log object against its digest's hash; `bytes` null when the object does not exist. */
 export function checkLogObject(listed: LoggedObject, digestUri: string, bytes: Uint8Array | null): LogCheck {
   const base = { uri: listed.uri, expectedSha256: listed.expectedSha256, digestUri };
-  if (bytes === null) {
-    return { ...base, status: 'missing', sha256: null, problem: { problem: 'log_missing', object: listed.uri, detail: `listed by ${digestUri}, not found` } };
-  }
+  const problem = (code: ProblemCode, detail: string): Problem => ({ problem: code, object: listed.uri, detail });
+  if (bytes === null) return { ...base, status: 'missing', sha256: null, problem: problem('log_missing', `listed by ${digestUri}, not found`) };
   let sha256;
   try {
     sha256 = logObjectSha256(bytes);
   } catch (err) {
     if (!(err instanceof FormatError)) throw err;
-    return { ...base, status: 'modified', sha256: null, problem: { problem: 'log_modified', object: listed.uri, detail: `${err.message}; listed by ${digestUri}` } };
+    return { ...base, status: 'modified', sha256: null, problem: problem('log_modified', `${err.message}; listed by ${digestUri}`) };
   }
   if (sha256 === listed.expectedSha256) return { ...base, status: 'verified', sha256, problem: null };
   return {
     ...base, status: 'modified', sha256,
-    problem: { problem: 'log_modified', object: listed.uri, detail: `SHA-256 ${sha256} is not ${listed.expectedSha256}, as ${digestUri} records` },
+    problem: problem('log_modified', `SHA-256 ${sha256} is not ${listed.expectedSha256}, as ${digestUri} records`),
   };
 }
 

@@ -10,7 +10,10 @@ import { digestKeyParts, digestDay } from './digest.js';
 import type { TrailObjects } from './objects.js';
 import { fetchPublicKeys, type PublicKeyRing } from './public-keys.js';
 
-/** verified: checked and signed; unsigned: hashes and chain check out, signature not checked (a folder); failed: a problem; unverified: no (valid) digest vouches for it. */
+/**
+ * verified: hashes, chain and signature check out; unsigned: hashes and chain check out, the
+ * signature could not be checked (a folder); failed: a problem; unverified: no valid digest vouches for it.
+ */
 export type ObjectStatus = 'verified' | 'unsigned' | 'failed' | 'unverified';
 
 export interface ObjectResult {
