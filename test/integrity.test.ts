@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { checkChains } from '../src/integrity/chain.js';
 import { checkLogObject, verifyDigest, verifyDigestAndLogs } from '../src/integrity/check.js';
 import { digestDay, digestKeyParts, FormatError, logObjectSha256, parseDigest, stringToSign } from '../src/integrity/digest.js';
 import { folderLocate, s3Locate } from '../src/integrity/objects.js';
@@ -98,5 +99,39 @@ describe('one digest and its logs, from bytes', () => {
     const locate = folderLocate('/data/copy/AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/05/01/x.json.gz');
     expect(locate('b', 'trail/AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/01/y.json.gz')).toBe('/data/copy/AWSLogs/111122223333/CloudTrail/us-east-1/2024/05/01/y.json.gz');
     expect(folderLocate('/flat/x.json.gz')('b', 'AWSLogs/1/CloudTrail/r/y.json.gz')).toBe('/flat/y.json.gz');
+  });
+});
+
+describe('the chain between digests', () => {
+  const key = makeTrailKey();
+  const build = (stoppedHours: number[] = []) =>
+    buildSignedTrail({ bucket: 'b', accounts: ['111122223333'], regions: ['us-east-1'], start: '2024-05-01T00:01:31Z', hours: 5, logsPerHour: 0, keyFor: () => key, stoppedHours })
+      .filter((o) => o.key.includes('Digest')).sort((x, y) => x.key.localeCompare(y.key));
+  const checks = (objects: ReturnType<typeof build>) =>
+    objects.map((o) => verifyDigest({ uri: `s3://b/${o.key}`, bytes: o.body, metadata: o.metadata! }, null, s3Locate));
+  const options = { listed: () => true, windowStart: null, windowEnd: null };
+
+  it('an intact chain has no problem and no gap; a stopped hour is a gap, not a problem', () => {
+    expect(checkChains(checks(build()), options)).toEqual({ problems: [], gaps: [] });
+    expect(checkChains(checks(build([2])), options)).toEqual({
+      problems: [],
+      gaps: [{ account_id: '111122223333', region: 'us-east-1', trail: 'management-events', from: '2024-05-01T02:01:31Z', until: '2024-05-01T03:01:31Z', hours: 1 }],
+    });
+  });
+
+  it('a digest made unreadable is modified, and the hole it leaves is not reported as a delivery gap', () => {
+    const objects = build();
+    objects[2] = { ...objects[2], body: gzipSync('{"truncated": ') };
+    const digests = checks(objects);
+    expect(digests[2].problems.map((p) => p.problem)).toEqual(['digest_modified']);
+    const { problems, gaps } = checkChains(digests, options);
+    expect(problems.map((p) => `${p.problem} ${p.object}`)).toEqual([`digest_modified s3://b/${objects[2].key}`]);
+    expect(gaps).toEqual([]);
+  });
+
+  it('a previous digest that was not listed (outside the range or the source) is not missing', () => {
+    const digests = checks(build().slice(2));
+    expect(checkChains(digests, { ...options, listed: () => false }).problems).toEqual([]);
+    expect(checkChains(digests, options).problems.map((p) => p.problem)).toEqual(['digest_missing']);
   });
 });

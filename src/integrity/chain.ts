@@ -77,10 +77,12 @@ export function checkChains(digests: DigestCheck[], options: ChainOptions): { pr
       });
     }
   }
-  return { problems, gaps: findGaps(digests, missing, options) };
+  // A link to a digest that is gone or unreadable is tampering, reported above: not a delivery gap.
+  const broken = new Set([...missing, ...digests.filter((d) => !d.document).map((d) => d.uri)]);
+  return { problems, gaps: findGaps(digests, broken, options) };
 }
 
-function findGaps(digests: DigestCheck[], missing: Set<string>, options: ChainOptions): Gap[] {
+function findGaps(digests: DigestCheck[], broken: Set<string>, options: ChainOptions): Gap[] {
   const chains = new Map<string, { parts: DigestKeyParts; digests: DigestCheck[] }>();
   for (const d of digests) {
     const parts = partsOf(d);
@@ -104,7 +106,7 @@ function findGaps(digests: DigestCheck[], missing: Set<string>, options: ChainOp
     const end = (d: DigestCheck) => Date.parse(d.document!.digestEndTime);
     chain.sort((a, b) => start(a) - start(b));
     chain.forEach((d, i) => {
-      if (d.previousUri && missing.has(d.previousUri)) return; // a deleted digest: tampering, reported as such
+      if (d.previousUri && broken.has(d.previousUri)) return;
       const before = chain[i - 1];
       if (before) gap(end(before), start(d));
       else if (d.previousUri) {

@@ -4,7 +4,7 @@
 
 import { verify as rsaVerify } from 'node:crypto';
 import {
-  FormatError, logObjectSha256, parseDigest, stringToSign, type DigestDocument, type ListedLog,
+  FormatError, logObjectSha256, parseDigest, sha256Hex, stringToSign, uncompressed, type DigestDocument, type ListedLog,
 } from './digest.js';
 import { keyFor, type PublicKeyRing } from './public-keys.js';
 
@@ -80,7 +80,12 @@ export function verifyDigest(object: DigestObject, publicKeys: PublicKeyRing | n
     parsed = parseDigest(object.bytes);
   } catch (err) {
     if (!(err instanceof FormatError)) throw err;
-    check.signature = 'invalid';
+    if (object.metadata !== null) check.signature = 'invalid';
+    try {
+      check.sha256 = sha256Hex(uncompressed(object.bytes)); // so the next digest's link can be checked too
+    } catch {
+      // not even gzip: no content to hash
+    }
     problem('digest_modified', `not a readable CloudTrail digest: ${err.message}`);
     return check;
   }
