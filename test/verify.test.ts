@@ -184,6 +184,21 @@ describe('keytrail verify on S3, public keys from a file', () => {
     expect(await counts()).toEqual(first);
   }, 60_000);
 
+  it('--since/--until list only the digests of those days; the logs at the edges are unverified, not problems', async () => {
+    const source = await bucketWith('ranged', trail('ranged'));
+    const since = await verify([source, '--public-keys', keysFile, '--since', '2024-05-02']);
+    expect(since.report.problems).toEqual([]);
+    expect(since.report.digests).toMatchObject({ total: 12, verified: 12 }); // hours 3-5 end on 2024-05-02
+    expect(since.code).toBe(0);
+    const until = await verify([source, '--public-keys', keysFile, '--until', '2024-05-01']);
+    expect(until.report.problems).toEqual([]);
+    expect(until.report.gaps).toEqual([]); // the last digest of the day ends at 23:01:31
+    expect(until.report.digests).toMatchObject({ total: 12, verified: 12 });
+    // hour 3's logs (23:06, 23:16) are in 2024-05-01's folders; their digest ends on 2024-05-02
+    expect(until.report.logs).toMatchObject({ total: 32, verified: 24, unverified: 8 });
+    expect(until.code).toBe(0);
+  }, 60_000);
+
   it('a key list without the key a digest names: that digest\'s signature is invalid', async () => {
     const source = await bucketWith('clean-key2', trail('clean-key2'));
     const onlyKey2 = join(dir, 'only-key2.json');

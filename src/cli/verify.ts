@@ -25,6 +25,7 @@ reported as not checked.
 options:
   --public-keys FILE  CloudTrail's public keys as \`aws cloudtrail list-public-keys\` prints them
                       (offline); default: ListPublicKeys in each region the digests name
+                      (AWS_ENDPOINT_URL_CLOUDTRAIL points it at another endpoint)
   --since DATE        first day (YYYY-MM-DD, UTC day folders) to verify
   --until DATE        last day; gaps are looked for up to its end (default: the newest digest)
   --endpoint-url URL  S3-compatible endpoint (path-style)
