@@ -86,7 +86,7 @@ export async function verifySource(objects: TrailObjects, options: VerifyOptions
 
   // 2. Public keys for the regions and times the digests name (S3 only: a folder has no signatures).
   let keys: PublicKeyRing | null = null;
-  if (!objects.folder && digestUris.length > 0) keys = options.publicKeys ?? (await keysFor(digestUris));
+  if (!objects.folder && digestUris.length > 0) keys = options.publicKeys ?? (await publicKeysFor(digestUris));
 
   // 3. Each digest, then the log objects it lists, checked as they are read: no bytes are kept.
   const digestLimit = pLimit(Math.max(1, Math.floor(options.concurrency / 4)));
@@ -203,7 +203,7 @@ export function assembleResults(input: {
 }
 
 /** Public keys from CloudTrail for every region a digest names (its own and its trail's home region). */
-async function keysFor(uris: string[]): Promise<PublicKeyRing> {
+export async function publicKeysFor(uris: string[]): Promise<PublicKeyRing> {
   const parts = uris.map((u) => digestKeyParts(u)).filter((p) => p !== null);
   const times = parts.map((p) => Date.parse(p.time));
   const regions = parts.flatMap((p) => [p.region, p.homeRegion]);
