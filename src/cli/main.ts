@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
   report: { summary: 'usage per principal and per key, over time, with findings: md, csv, json or html', load: async () => (await import('./report.js')).run },
   export: { summary: 'write kms_events as Parquet, one partition per day, to a folder or s3:// (incremental)', load: async () => (await import('./export.js')).run },
   status: { summary: 'last ingest runs, unreadable objects, how far behind the data is (exit 1 for monitoring)', load: async () => (await import('./status.js')).run },
+  verify: { summary: 'check digest chains, signatures and log hashes (as aws cloudtrail validate-logs)', load: async () => (await import('./verify.js')).run },
   athena: { summary: 'print the Athena DDL (tables with partition projection) for the export or the trail', load: async () => (await import('./athena.js')).run },
 };
 

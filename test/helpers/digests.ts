@@ -1,0 +1,140 @@
+// A trail with log file validation, built the way CloudTrail builds it, for tests: hourly digests
+// per account and region in CloudTrail's key layout and document shape (the AWS examples in
+// ../shared/datasets/awsdocs-cloudtrail-user-guide/digest-examples), chained through
+// previousDigest*, signed SHA256withRSA over CloudTrail's string to sign with a test key pair, the
+// signature as S3 user metadata. Written here from the AWS documentation, not from src/integrity.
+
+import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { logObjectKey, writeRaw } from './log-objects.js';
+import { mixedRecords } from './records.js';
+
+export interface TrailKey {
+  privateKey: KeyObject;
+  /** base64 DER, PKCS#1 RSAPublicKey (what ListPublicKeys returns) */
+  value: string;
+  fingerprint: string;
+  validFrom: string;
+  validUntil: string;
+}
+
+export function makeTrailKey(validFrom = '2024-01-01T00:00:00Z', validUntil = '2025-01-01T00:00:00Z', encoding: 'pkcs1' | 'spki' = 'pkcs1'): TrailKey {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const der = publicKey.export({ format: 'der', type: encoding });
+  return { privateKey, value: der.toString('base64'), fingerprint: createHash('md5').update(der).digest('hex'), validFrom, validUntil };
+}
+
+/** What `aws cloudtrail list-public-keys` prints. */
+export function publicKeyList(keys: TrailKey[]): string {
+  return JSON.stringify({
+    PublicKeyList: keys.map((k) => ({ Value: k.value, ValidityStartTime: k.validFrom, ValidityEndTime: k.validUntil, Fingerprint: k.fingerprint })),
+  }, null, 4);
+}
+
+export interface TrailObject {
+  key: string;
+  body: Buffer;
+  metadata?: Record<string, string>;
+}
+
+export interface TrailOptions {
+  bucket: string;
+  /** The trail's S3 key prefix ('' or ending in '/'). */
+  prefix?: string;
+  org?: string;
+  accounts: string[];
+  regions: string[];
+  trail?: string;
+  homeRegion?: string;
+  /** ISO time the first digest starts. */
+  start: string;
+  hours: number;
+  logsPerHour: number;
+  /** The key that signs each hour's digest (by hour index). */
+  keyFor: (hour: number) => TrailKey;
+  /** Hours with no delivery at all (logging stopped): no logs, no digest. */
+  stoppedHours?: number[];
+  /** With stoppedHours: the first digest after the stop starts a new chain (previous* null). */
+  restartChain?: boolean;
+}
+
+const HOUR = 3_600_000;
+const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+const stamp = (ms: number) => iso(ms).replace(/[-:]/g, ''); // 20240501T010131Z
+
+export function digestKey(o: TrailOptions, account: string, region: string, endMs: number): string {
+  const [y, m, d] = iso(endMs).slice(0, 10).split('-');
+  const base = `${o.prefix ?? ''}AWSLogs/${o.org ? `${o.org}/` : ''}${account}`;
+  return `${base}/CloudTrail-Digest/${region}/${y}/${m}/${d}/${account}_CloudTrail-Digest_${region}_${o.trail ?? 'management-events'}_${o.homeRegion ?? 'us-east-1'}_${stamp(endMs)}.json.gz`;
+}
+
+/** Every object of the trail: logs and signed digests. */
+export function buildSignedTrail(o: TrailOptions): TrailObject[] {
+  const objects: TrailObject[] = [];
+  const start = Date.parse(o.start);
+  for (const account of o.accounts) {
+    for (const region of o.regions) {
+      let previous: { key: string; sha256: string; signature: string } | null = null;
+      for (let h = 0; h < o.hours; h++) {
+        const from = start + h * HOUR;
+        if (o.stoppedHours?.includes(h)) {
+          if (o.restartChain) previous = null;
+          continue;
+        }
+        const logFiles = [];
+        for (let i = 0; i < o.logsPerHour; i++) {
+          const time = iso(from + (5 + i * 10) * 60_000);
+          const key = (o.prefix ?? '') + logObjectKey(account, region, time, o.org);
+          const json = JSON.stringify({ Records: mixedRecords(2, 2, { account, region, time }) });
+          objects.push({ key, body: gzipSync(json) });
+          logFiles.push({
+            s3Bucket: o.bucket, s3Object: key, hashValue: sha256(Buffer.from(json)), hashAlgorithm: 'SHA-256',
+            newestEventTime: time, oldestEventTime: time,
+          });
+        }
+        const end = from + HOUR;
+        const key = digestKey(o, account, region, end);
+        const signer = o.keyFor(h);
+        const document = {
+          awsAccountId: account,
+          digestStartTime: iso(from),
+          digestEndTime: iso(end),
+          digestS3Bucket: o.bucket,
+          digestS3Object: key,
+          digestPublicKeyFingerprint: signer.fingerprint,
+          digestSignatureAlgorithm: 'SHA256withRSA',
+          newestEventTime: logFiles.length ? logFiles[logFiles.length - 1].newestEventTime : null,
+          oldestEventTime: logFiles.length ? logFiles[0].oldestEventTime : null,
+          previousDigestS3Bucket: previous ? o.bucket : null,
+          previousDigestS3Object: previous?.key ?? null,
+          previousDigestHashValue: previous?.sha256 ?? null,
+          previousDigestHashAlgorithm: previous ? 'SHA-256' : null,
+          previousDigestSignature: previous?.signature ?? null,
+          logFiles,
+        };
+        const json = Buffer.from(JSON.stringify(document));
+        const digestSha = sha256(json);
+        const toSign = `${document.digestEndTime}\n${o.bucket}/${key}\n${digestSha}\n${previous?.signature ?? 'null'}`;
+        const signature = sign('sha256', Buffer.from(toSign), signer.privateKey).toString('hex');
+        objects.push({ key, body: gzipSync(json), metadata: { signature, 'signature-algorithm': 'SHA256withRSA' } });
+        previous = { key, sha256: digestSha, signature };
+      }
+    }
+  }
+  return objects;
+}
+
+export const sha256 = (bytes: Uint8Array): string => createHash('sha256').update(bytes).digest('hex');
+
+export async function putTrail(client: S3Client, bucket: string, objects: TrailObject[]): Promise<void> {
+  for (let i = 0; i < objects.length; i += 16) {
+    await Promise.all(objects.slice(i, i + 16).map((obj) =>
+      client.send(new PutObjectCommand({ Bucket: bucket, Key: obj.key, Body: obj.body, Metadata: obj.metadata }))));
+  }
+}
+
+/** The trail as an `aws s3 sync` copy: files, no metadata. */
+export function writeTrail(folder: string, objects: TrailObject[]): void {
+  for (const obj of objects) writeRaw(folder, obj.key, obj.body);
+}
