@@ -19,7 +19,7 @@ import { exportParquet } from '../src/export/export.js';
 import { openTarget } from '../src/export/target.js';
 import { collectReport } from '../src/report/collect.js';
 import { detectFindings } from '../src/report/findings.js';
-import { Store } from '../src/store/db.js';
+import { Store, type Row } from '../src/store/db.js';
 import { startAthenaServer, type AthenaServer } from './helpers/athena-server.js';
 import { ingestFolder } from './helpers/ingest.js';
 import { runCli } from './helpers/cli.js';
@@ -205,7 +205,8 @@ describe('one normalisation for both engines', () => {
     const columns = KMS_EVENTS_COLUMNS.filter((c) => !['record_hash', 'source_object', 'resources'].includes(c));
     const select = `SELECT ${columns.join(', ')} FROM kms_events ORDER BY event_id, event_name, event_time`;
     const local = await DuckDBEngine.open(db);
-    const expected = await local.query(select);
+    // A record without an eventID: keytrail:<record hash> here, NULL there (no record hash on Athena).
+    const expected = (await local.query(select)).map((r) => ({ ...r, event_id: String(r.event_id).startsWith('keytrail:') ? null : r.event_id }));
     await local.close();
     const raw = athenaEngine('datasets_raw');
     // Athena gives JSON columns as JSON text (the table's type is string): parsed to compare.
@@ -215,6 +216,8 @@ describe('one normalisation for both engines', () => {
     await raw.close();
     expect(expected.length).toBeGreaterThan(70);
     expect(expected.filter((r) => r.principal_type === 'AWSAccount').map((r) => r.identity_arn)).toEqual([role.arn]);
-    expect(got).toEqual(expected);
+    // Hand-made datasets reuse eventIDs: rows compared in one order, whole.
+    const sorted = (rows: Row[]) => rows.map((r) => JSON.stringify(r)).sort();
+    expect(sorted(got)).toEqual(sorted(expected));
   }, 300_000);
 });

@@ -26,8 +26,8 @@ export interface DecodedObject {
 const MARKERS = KEPT_EVENT_SOURCES.map((s) => Buffer.from(s));
 const ESCAPE = Buffer.from('\\u');
 const USER_IDENTITY = Buffer.from('"userIdentity"');
-const PRINCIPAL_ID = Buffer.from('"principalId"');
-const LEARNABLE = [Buffer.from('"sessionIssuer"'), Buffer.from('"IAMUser"')];
+const SESSION_ISSUER = Buffer.from('"sessionIssuer"');
+const IAM_USER = Buffer.from('"IAMUser"');
 const MAX_BAD_RECORDS_LISTED = 5;
 const QUOTE = 0x22, COLON = 0x3a, NEWLINE = 0x0a, RETURN = 0x0d;
 
@@ -51,10 +51,10 @@ export function gunzipObject(raw: Uint8Array, maxBytes = Infinity): Buffer {
 const tooLarge = (maxBytes: number) => `too large: more than ${Math.round(maxBytes / 2 ** 20)} MB uncompressed (--max-object-mb)`;
 
 /**
- * Caller identities already staged by this thread: a unique id maps to one ARN for good, so each
- * is learned once per run and thread, not once per record.
+ * Identities already staged by this thread (a session's issuer, or an IAM user, as text): each is
+ * learned once per run and thread, not once per record.
  */
-const learnedIds = new Set<string>();
+const learned = new Set<string>();
 
 /** Throws ObjectError when the object as a whole cannot be read. `object` numbers it in the batch. */
 export function decodeObject(raw: Uint8Array, object: number, maxBytes = Infinity): DecodedObject {
@@ -113,23 +113,28 @@ function learnableIdentity(buf: Buffer, keyAt: number, end: number): Buffer | nu
   }
   if (valueEnd > end) return null;
   const identity = buf.subarray(i, valueEnd);
-  if (!LEARNABLE.some((m) => identity.includes(m))) return null;
-  const id = firstPrincipalId(identity);
-  if (id === null || learnedIds.has(id)) return null;
-  learnedIds.add(id);
+  const key = learnableKey(identity);
+  if (key === null || learned.has(key)) return null;
+  learned.add(key);
   return identity;
 }
 
-/** The unique id of the first principalId in `identity` ('AROA…' of 'AROA…:session'), or null. */
-function firstPrincipalId(identity: Buffer): string | null {
-  let i = identity.indexOf(PRINCIPAL_ID);
-  if (i === -1) return null;
-  i += PRINCIPAL_ID.length;
-  while (i < identity.length && identity[i] !== QUOTE) i++;
-  const start = i + 1;
-  const stop = identity.indexOf(QUOTE, start);
-  if (stop === -1) return null;
-  return identity.toString('latin1', start, stop).split(':')[0];
+/**
+ * What the directory would learn from an identity, as text: its sessionIssuer object (the same for
+ * every session of a role), or an IAM user's whole identity; null when there is nothing to learn.
+ */
+function learnableKey(identity: Buffer): string | null {
+  const at = identity.indexOf(SESSION_ISSUER);
+  if (at !== -1) {
+    let i = at + SESSION_ISSUER.length;
+    while (i < identity.length && identity[i] !== 0x7b) i++;
+    try {
+      return identity.toString('latin1', i, skipValue(identity, i));
+    } catch {
+      return null;
+    }
+  }
+  return identity.includes(IAM_USER) ? identity.toString('latin1') : null;
 }
 
 /** Builds the staged NDJSON: one line per record, pretty-printed records folded onto one line. */

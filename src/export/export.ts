@@ -173,7 +173,8 @@ async function recordDay(store: Store, destination: string, day: DayState, bytes
 /** The select list of an export: every column of kms_events, JSON written as text. */
 async function exportColumns(store: Store): Promise<string[]> {
   const cols = await store.all<{ column_name: string; column_type: string }>('DESCRIBE kms_events');
-  return cols.map((c) => {
+  // event_key is the local table's key, a number Parquet readers do not share: (event_id, record_hash) say the same.
+  return cols.filter((c) => c.column_name !== 'event_key').map((c) => {
     const name = `"${c.column_name.replaceAll('"', '""')}"`;
     return c.column_type === 'JSON' ? `CAST(${name} AS VARCHAR) AS ${name}` : name;
   });

@@ -45,6 +45,9 @@ const EVENT_TABLES = [
 
 const OBJECT_SHIFT = 4294967296; // record_ref = object * 2^32 + record number
 
+/** The events tables' key: the event and its content in one number. */
+export const EVENT_KEY = `md5_number(event_id || '|' || record_hash)`;
+
 /** One batch being filled: its staged lines go to a file as they arrive, not into memory. */
 export class Batch {
   readonly entries: ManifestEntry[] = [];
@@ -87,32 +90,30 @@ export class Batch {
     }
   }
 
-  /** Reads the staged file, teaches the directory, normalises: the temp tables `staged` and `normalized`. */
+  /**
+   * Reads the staged file twice: the callers' identities first (the directory learns them, so that
+   * this batch's cross-account callers resolve already), then whole, normalised into `normalized`.
+   */
   private async stage(store: Store, runId: number): Promise<void> {
     const read = this.entries.filter((e) => e.status !== 'failed' && e.status !== 'unreadable');
     await store.run(
       `CREATE OR REPLACE TEMP TABLE batch_objects AS SELECT unnest($1::BIGINT[]) AS o, unnest($2::VARCHAR[]) AS uri`,
       [listValue(read.map((e) => BigInt(e.object))), listValue(read.map((e) => e.ref.uri))],
     );
-    await store.run(
-      `CREATE OR REPLACE TEMP TABLE staged AS
-       SELECT s.*, b.uri AS source_object, s.o * ${OBJECT_SHIFT} + s.n AS record_ref
-       FROM ${stagedRecords('$1')} s JOIN batch_objects b ON b.o = s.o`,
-      [this.file],
-    );
+    await store.run(`CREATE OR REPLACE TEMP TABLE identities AS SELECT * FROM ${stagedRecords('$1', 'identity')}`, [this.file]);
     await this.checkParsed(store);
-
-    // The directory learns first, so that this batch's cross-account callers resolve already.
+    // New ids, and ids seen with a greater ARN (only hand-made logs give one id two ARNs): the
+    // greatest wins, as in the Athena view, whatever order the objects come in.
     await store.run(`CREATE OR REPLACE TEMP TABLE learned AS
-                     SELECT l.* FROM (${cloudTrailSql('principals', { records: 'staged' })}) l
-                     WHERE l.unique_id NOT IN (SELECT unique_id FROM principals)`);
-    await store.run(`INSERT INTO principals SELECT unique_id, arn, account_id, principal_type, first_seen, $1 FROM learned`, [BigInt(runId)]);
+                     SELECT l.* FROM (${cloudTrailSql('principals', { records: 'identities' })}) l
+                     LEFT JOIN principals p USING (unique_id) WHERE p.unique_id IS NULL OR l.arn > p.arn`);
+    await store.run(`INSERT OR REPLACE INTO principals SELECT unique_id, arn, account_id, principal_type, first_seen, $1 FROM learned`, [BigInt(runId)]);
 
     const kept = EVENT_TABLES.map((t) => `'${t.eventSource}'`).join(', ');
-    await store.run(`CREATE OR REPLACE TEMP TABLE normalized AS ${cloudTrailSql('normalize', {
-      records: `(SELECT * FROM staged WHERE eventsource IN (${kept}))`,
-      principals: 'principals',
-    })}`);
+    const records = `(SELECT s.*, b.uri AS source_object, s.o * ${OBJECT_SHIFT} + s.n AS record_ref
+                      FROM ${stagedRecords(`'${this.file.replaceAll("'", "''")}'`, 'all')} s JOIN batch_objects b ON b.o = s.o
+                      WHERE s.eventsource IN (${kept}))`;
+    await store.run(`CREATE OR REPLACE TEMP TABLE normalized AS ${cloudTrailSql('normalize', { records, principals: 'principals' })}`);
     await this.checkNormalized(store);
   }
 
@@ -126,12 +127,12 @@ export class Batch {
   /** Records DuckDB could not read as JSON (the decoder only checked their nesting). */
   private async checkParsed(store: Store): Promise<void> {
     const counts = await store.all<{ o: number; records: number }>(
-      'SELECT o, count(*) AS records FROM staged WHERE record_hash IS NOT NULL GROUP BY o',
+      'SELECT o, count(*) AS records FROM identities WHERE record_hash IS NOT NULL GROUP BY o',
     );
     const found = new Map(counts.map((c) => [c.o, c.records]));
     for (const entry of this.entries) {
       if (entry.kept.length === 0 || (found.get(entry.object) ?? 0) === entry.kept.length) continue;
-      const rows = await store.all<{ n: number }>('SELECT n FROM staged WHERE o = $1 AND record_hash IS NOT NULL', [BigInt(entry.object)]);
+      const rows = await store.all<{ n: number }>('SELECT n FROM identities WHERE o = $1 AND record_hash IS NOT NULL', [BigInt(entry.object)]);
       const present = new Set(rows.map((r) => r.n));
       for (const n of entry.kept) if (!present.has(n)) entry.badRecords.push(`record ${n}: not valid JSON`);
     }
@@ -140,14 +141,15 @@ export class Batch {
   /** Kept records that cannot become rows: no eventName, or an eventTime that is no real time. */
   private async checkNormalized(store: Store): Promise<void> {
     const bad = await store.all<{ o: number; n: number; event_id: string | null; event_time: string | null; event_name: string | null }>(
-      `SELECT s.o, s.n, s.eventid AS event_id, s.eventtime AS event_time, s.eventname AS event_name
-       FROM normalized z JOIN staged s USING (record_ref)
-       WHERE z.event_time IS NULL OR z.event_name IS NULL ORDER BY s.o, s.n`,
+      `SELECT i.o, i.n, z.event_id, i.eventtime AS event_time, z.event_name
+       FROM normalized z JOIN identities i ON i.o * ${OBJECT_SHIFT} + i.n = z.record_ref
+       WHERE z.event_time IS NULL OR z.event_name IS NULL ORDER BY i.o, i.n`,
     );
     const byObject = new Map(this.entries.map((e) => [e.object, e]));
     for (const r of bad) {
       const what = r.event_name === null ? 'eventName is missing' : `eventTime ${JSON.stringify(r.event_time)} is not a timestamp`;
-      byObject.get(r.o)?.badRecords.push(`record ${r.n}${r.event_id ? ` (eventID ${r.event_id})` : ''}: ${what}`);
+      const id = r.event_id?.startsWith('keytrail:') ? null : r.event_id;
+      byObject.get(r.o)?.badRecords.push(`record ${r.n}${id ? ` (eventID ${id})` : ''}: ${what}`);
     }
     const counts = await store.all<{ o: number; kms: number }>(
       `SELECT record_ref // ${OBJECT_SHIFT} AS o, count(*) AS kms FROM normalized
@@ -191,8 +193,7 @@ export class Batch {
     const valid = `event_source = '${eventSource}' AND event_time IS NOT NULL AND event_name IS NOT NULL`;
     const inserted = await store.run(
       `INSERT INTO ${table} BY NAME
-       SELECT * EXCLUDE (event_source, record_ref) FROM normalized WHERE ${valid}
-       QUALIFY row_number() OVER (PARTITION BY event_id, record_hash ORDER BY record_ref) = 1
+       SELECT * EXCLUDE (event_source, record_ref), ${EVENT_KEY} AS event_key FROM normalized WHERE ${valid}
        ON CONFLICT DO NOTHING`,
     );
     await store.run(

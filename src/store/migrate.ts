@@ -4,6 +4,7 @@
 // and their rows move into the new ones after, through the same normalize.sql as new records.
 
 import type { Store } from './db.js';
+import { EVENT_KEY } from './load.js';
 import { cloudTrailSql } from './staging.js';
 
 /** Renames 0.1's tables out of the way; true when there were any. */
@@ -45,7 +46,8 @@ export async function moveV1Rows(store: Store): Promise<void> {
     await store.run(`INSERT INTO principals SELECT *, 0 FROM (${cloudTrailSql('principals', { records })}) ON CONFLICT DO NOTHING`);
     await store.run(
       `INSERT INTO kms_events BY NAME
-       SELECT * EXCLUDE (event_source, record_ref) FROM (${cloudTrailSql('normalize', { records, principals: 'principals' })})
+       SELECT * EXCLUDE (event_source, record_ref), ${EVENT_KEY} AS event_key
+       FROM (${cloudTrailSql('normalize', { records, principals: 'principals' })})
        QUALIFY row_number() OVER (PARTITION BY event_id, record_hash ORDER BY source_object) = 1`,
     );
     await store.run(

@@ -24,17 +24,29 @@ const RECORD_STRUCT = `STRUCT(
     sessionContext STRUCT(
       sessionIssuer STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR, userName VARCHAR))))`;
 
-const STAGED_COLUMNS = `{o: 'BIGINT', n: 'BIGINT', h: 'VARCHAR', r: '${RECORD_STRUCT.replace(/\s+/g, ' ')}'}`;
+/** What the principals directory and the batch's checks read: who called, and when. */
+const IDENTITY_STRUCT = `STRUCT(
+  eventTime VARCHAR,
+  userIdentity STRUCT(
+    type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR,
+    sessionContext STRUCT(sessionIssuer STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR))))`;
 
-/** The staged file as a relation: o, n, record_hash and the record's columns (one per field). */
-export function stagedRecords(fileParam: string): string {
+const stagedColumns = (record: string) => `{o: 'BIGINT', n: 'BIGINT', h: 'VARCHAR', r: '${record.replace(/\s+/g, ' ')}'}`;
+
+/**
+ * The staged file as a relation: o, n, record_hash and the record's columns (one per field), all
+ * of them or only the caller's identity. A line that is not JSON reads as a row of NULLs.
+ */
+export function stagedRecords(fileParam: string, fields: 'all' | 'identity'): string {
+  const columns = stagedColumns(fields === 'all' ? RECORD_STRUCT : IDENTITY_STRUCT);
   return `(SELECT s.o, s.n, s.h AS record_hash, unnest(s.r)
-           FROM read_json(${fileParam}, format = 'newline_delimited', ignore_errors = true, columns = ${STAGED_COLUMNS}) s)`;
+           FROM read_json(${fileParam}, format = 'newline_delimited', ignore_errors = true, columns = ${columns}) s)`;
 }
 
 /** schemas/cloudtrail/<name>.sql with its {{records}} / {{principals}} relations filled in. */
 export function cloudTrailSql(name: 'normalize' | 'principals', relations: Record<string, string>): string {
-  const text = readFileSync(join(schemasDir, 'cloudtrail', `${name}.sql`), 'utf8');
+  // Comment lines go first: they name the placeholders too, and a relation may span lines.
+  const text = readFileSync(join(schemasDir, 'cloudtrail', `${name}.sql`), 'utf8').replace(/^\s*--.*\n/gm, '');
   return text.replace(/\{\{(\w+)\}\}/g, (_, key: string) => {
     if (!(key in relations)) throw new Error(`schemas/cloudtrail/${name}.sql: no relation for {{${key}}}`);
     return relations[key];
