@@ -10,6 +10,7 @@
 --   first busy day is not an alert, and steady high-volume callers (AWS services acting for users)
 --   stay within their own baseline. $since limits the days reported; the baseline uses all
 --   earlier data.
+-- attack: T1530
 -- params: baseline_days=14, min_baseline_days=5, min_count=100, factor=10, mad_factor=6
 -- dialect: on Athena, median(x) becomes an exact median over the sorted array_agg (Trino has only
 --   approx_percentile); see src/athena/dialect.ts. Everything else is common SQL.
