@@ -3,9 +3,11 @@
 -- severity: high
 -- description: Successful DisableKey, ScheduleKeyDeletion and DeleteImportedKeyMaterial calls made
 --   by a caller (not by KMS itself: its own AwsServiceEvent records, such as DeleteKey at the end of
---   a deletion wait or DeleteExpiredKeyMaterial, are left out). Data encrypted under the key cannot
---   be decrypted while the key is disabled or without its material, and never again once deleted.
+--   a deletion wait, are left out; expired_key_material reports DeleteExpiredKeyMaterial). Data
+--   encrypted under the key cannot be decrypted while the key is disabled or without its material,
+--   and never again once deleted.
 --   One finding per caller, key and operation.
+-- attack: T1485, T1490
 -- dialect: json_extract_string(j, '$.x') is json_extract_scalar(j, '$.x') in Trino; max_by is the same in both.
 SELECT identity_arn,
        CASE WHEN count(DISTINCT source_ip) = 1 THEN min(source_ip) END AS source_ip,
