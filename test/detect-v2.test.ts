@@ -348,3 +348,30 @@ describe('the new rules together', () => {
     for (const f of all) expect(f.attack).toEqual(rules.find((r) => r.id === f.rule)!.attack);
   });
 });
+
+describe('key_loss, one finding per incident', () => {
+  it('gives one finding for the deletion of five keys in three minutes, and another for a later, separate disabling', async () => {
+    const keys = range(5).map((i) => keyArn(A, `dead0000-0000-4000-8000-00000000000${i}`));
+    const later = keyArn(A, 'dead0000-0000-4000-8000-000000000009');
+    const intruder = identity.role(A, 'CompromisedAdminRole', 'x');
+    const t = await loadTrail([
+      ...keys.map((key, i) => kmsEvent({
+        eventName: 'ScheduleKeyDeletion', time: at(3, 4, 0, i * 40), identity: intruder, key, sourceIp: '198.51.100.200',
+        requestParameters: { keyId: key, pendingWindowInDays: 7 }, responseElements: { keyId: key, keyState: 'PendingDeletion', pendingWindowInDays: 7 },
+      })),
+      kmsEvent({ eventName: 'DisableKey', time: at(5, 4), identity: intruder, key: later, sourceIp: '198.51.100.200' }),
+    ]);
+    const e = await DuckDBEngine.open(t.db);
+    try {
+      const found = await runDetections(e, loadRules().filter((r) => r.id === 'key_loss'), { since: null, trust: { trustedAccounts: [A], trustedOrgIds: [] } });
+      expect(found.map((f) => [f.key_arn, f.first_seen, f.last_seen, f.event_count, f.detail])).toEqual([
+        [null, '2024-05-04T04:00:00Z', '2024-05-04T04:02:40Z', 5, `5 keys: ${keys.map((k) => `ScheduleKeyDeletion (waiting period 7 days) of ${k}`).join('; ')}`],
+        [later, '2024-05-06T04:00:00Z', '2024-05-06T04:00:00Z', 1, 'DisableKey'],
+      ]);
+      expect(found.every((f) => f.identity_arn === arnOf(intruder) && f.source_ip === '198.51.100.200')).toBe(true);
+    } finally {
+      await e.close();
+      t.cleanup();
+    }
+  });
+});
