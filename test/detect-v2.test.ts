@@ -28,6 +28,7 @@ const K = {
   legacy: keyArn(A, '1e9ac000-0000-4000-8000-000000000001'),
   xks: keyArn(A, 'c0ffee00-0000-4000-8000-000000000001'),
   pendingImport: keyArn(A, 'c0ffee00-0000-4000-8000-000000000002'),
+  xks2: keyArn(A, 'c0ffee00-0000-4000-8000-000000000003'),
   byok: keyArn(A, 'b0b00000-0000-4000-8000-000000000001', 'us-west-2'),
   byok2: keyArn(A, 'b0b00000-0000-4000-8000-000000000002', 'us-west-2'),
   payments: keyArn(A, 'aaaa0000-0000-4000-8000-000000000001'),
@@ -105,6 +106,9 @@ function trail(): CtRecord[] {
   });
   range(5).forEach((i) => ev({ eventName: 'Decrypt', time: at(3, 8, i), identity: who.reporting, key: K.old, errorCode: 'KMSInvalidStateException', errorMessage: pendingDeletion(K.old) }));
   range(2).forEach((i) => ev({ eventName: 'GenerateDataKey', time: at(4, 22, i), identity: who.batch, key: K.old, errorCode: 'KMSInvalidStateException', errorMessage: pendingDeletion(K.old) }));
+  // A key scheduled for deletion before the trail began (only the message says so), used once it began.
+  ev({ eventName: 'EnableKeyRotation', time: at(0, 5), identity: who.ops, key: K.xks2 });
+  ev({ eventName: 'Encrypt', time: at(2, 5), identity: who.batch, key: K.xks2, errorCode: 'KMSInvalidStateException', errorMessage: pendingDeletion(K.xks2) });
   // ... benign: an external key store proxy refusing a request (the AWS documentation's example
   // message), and a key still waiting for its imported material.
   ev({
@@ -266,6 +270,8 @@ describe('data_harvest', () => {
 describe('pending_deletion_key_use', () => {
   it('fires once per key and deletion with the deletion date and the callers, not on other invalid-state errors', () => {
     expect(of('pending_deletion_key_use').map(summary)).toEqual([
+      [arnOf(who.batch), K.xks2, '2024-05-03T05:00:00Z', '2024-05-03T05:00:00Z', 1,
+        `1 calls refused while the key is pending deletion: Encrypt by ${arnOf(who.batch)}; cancel the deletion if the data is still needed`],
       [null, K.old, '2024-05-04T08:00:00Z', '2024-05-05T22:01:00Z', 7,
         `7 calls refused while the key is pending deletion (deletion May 10, 2024, 9:00:00 AM, scheduled by ${who.ops.arn}): Decrypt, GenerateDataKey by ${arnOf(who.batch)}, ${arnOf(who.reporting)}; cancel the deletion if the data is still needed`],
     ]);
@@ -343,7 +349,7 @@ describe('the new rules together', () => {
     expect(all.map((f) => f.rule).sort()).toEqual([
       'alias_changed', 'alias_changed', 'data_harvest', 'disabled_key_use', 'disabled_key_use', 'expired_key_material',
       'key_region_change', 'key_region_change', 'key_store_changed', 'key_store_loss', 'key_store_loss',
-      'pending_deletion_key_use', 'policy_lockout_bypass', 'secret_harvest', 'secret_harvest',
+      'pending_deletion_key_use', 'pending_deletion_key_use', 'policy_lockout_bypass', 'secret_harvest', 'secret_harvest',
     ]);
     for (const f of all) expect(f.attack).toEqual(rules.find((r) => r.id === f.rule)!.attack);
   });

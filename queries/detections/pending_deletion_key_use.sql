@@ -15,9 +15,10 @@
 -- dialect: json_extract_string as in key_loss; max_by and string_agg as in key_loss and new_source_ip.
 WITH changes AS (
     SELECT key_arn, event_time, event_name, identity_arn,
-           coalesce(json_extract_string(response_elements, '$.deletionDate'),
-                    'in ' || coalesce(json_extract_string(request_parameters, '$.pendingWindowInDays'), '30')
-                          || ' days from ' || strftime(event_time, '%Y-%m-%d %H:%M') || ' UTC') AS deletion_date
+           CASE WHEN event_name = 'ScheduleKeyDeletion'
+                THEN coalesce(json_extract_string(response_elements, '$.deletionDate'),
+                              coalesce(json_extract_string(request_parameters, '$.pendingWindowInDays'), '30')
+                                || ' days after ' || strftime(event_time, '%Y-%m-%d %H:%M') || ' UTC') END AS deletion_date
     FROM kms_events
     WHERE error_code IS NULL
       AND key_arn IS NOT NULL
@@ -45,7 +46,9 @@ state AS (
     GROUP BY r.event_id
 ),
 pending AS (
-    SELECT r.*, s.changed_at, s.deletion_date, s.changed_by
+    SELECT r.*, s.changed_at,
+           CASE WHEN s.last_change = 'ScheduleKeyDeletion' THEN s.deletion_date END AS deletion_date,
+           CASE WHEN s.last_change = 'ScheduleKeyDeletion' THEN s.changed_by END    AS changed_by
     FROM refused r
     LEFT JOIN state s ON s.event_id = r.event_id
     WHERE strpos(lower(coalesce(r.error_message, '')), 'pending deletion') > 0
