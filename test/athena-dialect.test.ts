@@ -97,6 +97,7 @@ describe('the rewrites keep DuckDB’s meaning', () => {
     ['date_diff counts boundaries', "SELECT date_diff('day', TIMESTAMP '2024-05-01 23:00:00', TIMESTAMP '2024-05-08 01:00:00') AS d, date_diff('hour', TIMESTAMP '2024-05-01 10:59:00', TIMESTAMP '2024-05-01 11:01:00') AS h"],
     ['regexp_extract without a match', "SELECT regexp_extract('abc', 'x(y)', 1) AS none, regexp_extract(NULL, 'x', 0) AS null_in, regexp_matches('abc', 'b') AS m"],
     ['json_extract_string of text, number, object, null, missing', `SELECT json_extract_string(j, '$.a') AS a, json_extract_string(j, '$.n') AS n, json_extract_string(j, '$.o') AS o, json_extract_string(j, '$.z') AS z, json_extract_string(j, '$.missing') AS m FROM (SELECT '{"a":"x","n":7,"o":{"k":[1,2]},"z":null}' AS j)`],
+    ['json_extract_string of keys with colons and dashes (encryption context keys)', `SELECT json_extract_string(j, '$.aws:s3:arn') AS s, json_extract_string(j, '$.aws:rds:db-id') AS r, json_extract_string(j, '$.SecretARN') AS a FROM (SELECT '{"aws:s3:arn":"arn:aws:s3:::b/k","aws:rds:db-id":"db-1","SecretARN":"x"}' AS j)`],
     ['CAST to VARCHAR of numbers, dates and NULL', "SELECT CAST(round(2.25::DOUBLE, 1) AS VARCHAR) AS r, CAST(10.0::DOUBLE AS VARCHAR) AS t, CAST(42 AS VARCHAR) AS i, CAST(DATE '2024-05-01' AS VARCHAR) AS d, CAST(NULL AS VARCHAR) AS n"],
     ['max_by skips NULL values as DuckDB does', "SELECT max_by(x, y) AS mx, min_by(x, y) AS mn, arg_max(x, y) AS am FROM (VALUES ('a', 1), (NULL, 3), ('c', 2)) t(x, y)"],
     ['intervals and timestamp literals', "SELECT TIMESTAMP '2024-05-01T10:00:00Z' + INTERVAL 2 DAY AS a, TIMESTAMP '2024-05-01 10:00:00' - INTERVAL '3 hours' AS b, TIMESTAMP '2024-05-01' + to_days(1) AS c"],
@@ -125,6 +126,7 @@ describe('the rewrites keep DuckDB’s meaning', () => {
     expect(t("SELECT x::JSON, TIMESTAMP '2024-05-01T00:00:00Z', INTERVAL 30 DAYS FROM t")).toBe("SELECT json_parse(x), TIMESTAMP '2024-05-01 00:00:00', INTERVAL '30' DAY FROM t");
     expect(t("SELECT strftime(event_time, '%Y-%m-%d %H:%M:%S') FROM t")).toBe("SELECT date_format(event_time, '%Y-%m-%d %H:%i:%s') FROM t");
     expect(t('SELECT [1, 2], l[1] FROM t')).toBe('SELECT ARRAY[1, 2], l[1] FROM t');
+    expect(t("SELECT json_extract_string(c, '$.aws:rds:db-id') FROM t")).toBe(`SELECT coalesce(json_extract_scalar(c, '$["aws:rds:db-id"]'), nullif(json_format(json_extract(c, '$["aws:rds:db-id"]')), 'null')) FROM t`);
     expect(toTrino('SELECT 1 FROM information_schema.tables WHERE table_name = $n', { n: 'x' }, { database: 'kt' }).sql)
       .toBe("SELECT 1 FROM (SELECT * FROM information_schema.tables WHERE table_schema = 'kt') AS tables WHERE table_name = ?");
   });

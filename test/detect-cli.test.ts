@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSince } from '../src/cli/detect.js';
 import { runCli } from './helpers/cli.js';
+import { secretDecrypt } from './helpers/service-decrypts.js';
 import { at, identity, keyArn, kmsEvent, loadTrail, type LoadedTrail } from './helpers/trail.js';
 
 const A = '111111111111';
@@ -23,7 +24,7 @@ beforeAll(async () => {
 afterAll(() => trail?.cleanup());
 
 const detect = (...args: string[]) => runCli(['detect', '--db', trail.db, ...args]);
-const FIELDS = ['rule', 'severity', 'title', 'identity_arn', 'source_ip', 'key_arn', 'account_id', 'first_seen', 'last_seen', 'event_count', 'detail'];
+const FIELDS = ['rule', 'severity', 'title', 'identity_arn', 'source_ip', 'key_arn', 'account_id', 'first_seen', 'last_seen', 'event_count', 'detail', 'attack'];
 
 describe('keytrail detect', () => {
   it('prints findings as a JSON array in the contract of DESIGN.md, worst first', async () => {
@@ -37,6 +38,7 @@ describe('keytrail detect', () => {
       rule: 'key_loss', severity: 'high', title: 'Key disabled, scheduled for deletion, or its imported key material deleted',
       identity_arn: `arn:aws:iam::${A}:user/alice`, source_ip: '203.0.113.10', key_arn: key, account_id: A,
       first_seen: '2024-05-02T09:00:00Z', last_seen: '2024-05-02T09:00:00Z', event_count: 1, detail: 'DisableKey',
+      attack: ['T1485', 'T1490'],
     });
   });
 
@@ -98,14 +100,43 @@ describe('keytrail detect', () => {
     expect(stderr).toMatch(/no such database/);
   });
 
-  it('--list shows every rule with its severity, parameters and description', async () => {
+  it('--list shows every rule with its severity, ATT&CK techniques, parameters and description', async () => {
     const { code, stdout } = await runCli(['detect', '--list']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^access_denied_burst \(medium\): Many access-denied KMS errors/m);
+    expect(stdout).toMatch(/^secret_harvest \(high\): One caller decrypts many distinct secrets.*\n {2}attack: T1555\.006, T1552\n {2}params: window_minutes=15, min_distinct=15, factor=3$/m);
     expect(stdout).toMatch(/^ {2}params: baseline_days=14, min_baseline_days=5, min_count=100, factor=10, mad_factor=6$/m);
-    const json = JSON.parse((await runCli(['detect', '--list', '--format', 'json'])).stdout) as Array<{ id: string; analyze?: string }>;
-    expect(json).toHaveLength(10);
-    expect(json.find((r) => r.id === 'grant_exposure')).toMatchObject({ severity: 'high', params: '', analyze: 'grant' });
+    const json = JSON.parse((await runCli(['detect', '--list', '--format', 'json'])).stdout) as Array<{ id: string; analyze?: string; attack: string }>;
+    expect(json).toHaveLength(20);
+    expect(json.every((r) => /^T\d{4}/.test(r.attack))).toBe(true);
+    expect(json.find((r) => r.id === 'grant_exposure')).toMatchObject({ severity: 'high', attack: 'T1098, T1537', params: '', analyze: 'grant' });
+  });
+
+  it('--explain shows the header, the parameters and the findings with each parameter halved and doubled', async () => {
+    // One user reads 20 secrets, one a minute: 15 distinct in any 15-minute window.
+    const user = identity.user(A, 'mallory');
+    const harvest = await loadTrail(Array.from({ length: 20 }, (_, i) => secretDecrypt(user, `arn:aws:secretsmanager:us-east-1:${A}:secret:s${i}-AbCdEf`, at(4, 10, i), key)));
+    try {
+      const { code, stdout } = await runCli(['detect', '--db', harvest.db, '--explain', 'secret_harvest']);
+      expect(code).toBe(0);
+      expect(stdout).toMatch(/^-- id: secret_harvest\n-- title: One caller decrypts/);
+      expect(stdout).toContain('-- params: window_minutes=15, min_distinct=15, factor=3\n');
+      expect(stdout).toContain('parameters:\n  window_minutes = 15\n  min_distinct = 15\n  factor = 3\n');
+      expect(stdout).toContain('findings on this database: 1 with these values\n');
+      const trials = stdout.trim().split('\n').slice(-6).map((l) => l.trim().split(/\s{2,}/));
+      expect(trials).toEqual([
+        ['window_minutes halved (8)', '0'], ['window_minutes doubled (30)', '1'],
+        ['min_distinct halved (8)', '1'], ['min_distinct doubled (30)', '0'],
+        ['factor halved (1.5)', '1'], ['factor doubled (6)', '1'],
+      ]);
+      // Overrides are the values it starts from; JSON for scripts.
+      const json = JSON.parse((await runCli(['detect', '--db', harvest.db, '--explain', 'secret_harvest', '--param', 'secret_harvest.min_distinct=21', '--format', 'json'])).stdout);
+      expect(json).toMatchObject({ rule: 'secret_harvest', findings: 0, params: [{ name: 'window_minutes', value: 15 }, { name: 'min_distinct', default: 15, value: 21 }, { name: 'factor', value: 3 }] });
+      expect(json.trials).toContainEqual({ name: 'min_distinct', change: 'halved', value: 11, findings: 1 });
+      expect((await runCli(['detect', '--db', harvest.db, '--explain', 'nope'])).stderr).toMatch(/no rule nope/);
+    } finally {
+      harvest.cleanup();
+    }
   });
 
   it('--help says where trusted accounts come from', async () => {

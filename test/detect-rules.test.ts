@@ -14,6 +14,7 @@ const header = (extra = '', sql = 'SELECT 1 AS x WHERE $factor > 0') => `-- id: 
 -- severity: medium
 -- description: First line
 --   and its continuation.
+-- attack: T1530, T1555.006
 -- params: factor=10, pattern=Access|Denied
 ${extra}${sql}
 `;
@@ -23,7 +24,7 @@ describe('rule header', () => {
   it('reads every field, continuation lines and typed defaults', () => {
     const rule = parse(header('-- dialect: none\n', "SELECT 1 WHERE $factor > 0 AND regexp_matches('x', $pattern)"));
     expect(rule).toMatchObject({
-      id: 'demo_rule', title: 'A demo', severity: 'medium', description: 'First line and its continuation.',
+      id: 'demo_rule', title: 'A demo', severity: 'medium', description: 'First line and its continuation.', attack: ['T1530', 'T1555.006'],
       params: [{ name: 'factor', default: 10 }, { name: 'pattern', default: 'Access|Denied' }], analyze: null, dialect: 'none',
     });
     expect(rule.sql).not.toContain('--');
@@ -34,6 +35,8 @@ describe('rule header', () => {
     [header().replace('demo_rule', 'other_rule'), /does not match the file name/],
     [header().replace('severity: medium', 'severity: critical'), /severity 'critical' is not one of low, medium, high/],
     [header().replace('-- title: A demo\n', ''), /no '-- title:' line/],
+    [header().replace('-- attack: T1530, T1555.006\n', ''), /no '-- attack:' line/],
+    [header().replace('T1555.006', 'credential access'), /attack: 'credential access' is not a MITRE ATT&CK technique id/],
     [header().replace('-- params:', '-- parms:'), /unknown header field 'parms'/],
     [header('-- analyze: magic\n'), /analyze 'magic' is not one of key_policy, grant/],
     [header('', 'SELECT $factor, $other'), /uses \$other, which is neither in '-- params:'/],
@@ -89,9 +92,14 @@ describe('the shipped rules', () => {
 
   it('cover the detections of the issue, one file each', () => {
     expect(rules.map((r) => r.id)).toEqual([
-      'access_denied_burst', 'cross_account_use', 'external_key_use', 'grant_exposure', 'key_loss',
-      'key_policy_exposure', 'key_weakened', 'new_source_ip', 'root_use', 'volume_spike',
+      'access_denied_burst', 'alias_changed', 'cross_account_use', 'data_harvest', 'disabled_key_use', 'expired_key_material',
+      'external_key_use', 'grant_exposure', 'key_loss', 'key_policy_exposure', 'key_region_change', 'key_store_changed',
+      'key_store_loss', 'key_weakened', 'new_source_ip', 'pending_deletion_key_use', 'policy_lockout_bypass', 'root_use',
+      'secret_harvest', 'volume_spike',
     ]);
+    // Every rule names the ATT&CK techniques it watches for.
+    for (const rule of rules) expect(rule.attack.length).toBeGreaterThan(0);
+    expect(rules.find((r) => r.id === 'secret_harvest')?.attack).toEqual(['T1555.006', 'T1552']);
     expect(rules.find((r) => r.id === 'key_policy_exposure')?.analyze).toBe('key_policy');
     expect(rules.find((r) => r.id === 'grant_exposure')?.analyze).toBe('grant');
   });

@@ -31,6 +31,8 @@ const K = {
   bOwn: keyArn(B, '0000bbbb-0000-0000-0000-000000000001'),
   partner: keyArn(X, '0000eeee-0000-0000-0000-000000000001'),
   partnerShared: keyArn(X, '0000eeee-0000-0000-0000-000000000002'),
+  exportA: keyArn(A, '0000aaaa-0000-0000-0000-000000000010'),
+  exportB: keyArn(A, '0000aaaa-0000-0000-0000-000000000011'),
 };
 
 const who = {
@@ -56,6 +58,7 @@ const who = {
   root: identity.root(A),
   kms: identity.kmsInternal(A),
   bUser: identity.user(B, 'b.user'),
+  exportJob: identity.role(A, 'NightlyExportRole', 'export'),
 };
 
 const arnOf = (i: Record<string, unknown>): string =>
@@ -75,6 +78,11 @@ function trail(): CtRecord[] {
   days(0, 13, (d) => r.push(...repeat(45 + ((d * 7) % 11), at(d, 8), 600, (t) => kmsEvent({ eventName: 'Decrypt', time: t, identity: who.reporting, key: K.reports, sourceIp: '10.0.0.5' }))));
   r.push(...repeat(1500, at(14, 1), 150, (t) => kmsEvent({ eventName: 'Decrypt', time: t, identity: who.reporting, key: K.reports, sourceIp: '10.0.0.5' })));
   days(15, 20, (d) => r.push(...repeat(50, at(d, 8), 600, (t) => kmsEvent({ eventName: 'Decrypt', time: t, identity: who.reporting, key: K.reports, sourceIp: '10.0.0.5' }))));
+  // ... and an export role's burst from 23:00 to 01:00 on two keys (~40/day on each before): one incident.
+  for (const k of [K.exportA, K.exportB]) {
+    days(0, 11, (d) => r.push(...repeat(40, at(d, 12), 60, (t) => kmsEvent({ eventName: 'GenerateDataKey', time: t, identity: who.exportJob, key: k, sourceIp: '10.0.0.9' }))));
+    r.push(...repeat(1000, at(12, 23), 120, (t) => kmsEvent({ eventName: 'GenerateDataKey', time: t, identity: who.exportJob, key: k, sourceIp: '10.0.0.9' })));
+  }
   // ... benign: S3 decrypting for the data-lake role, ~300/day, steady (+-10%), every day.
   days(0, 20, (d) => r.push(...repeat(300 + ((d * 13) % 31) - 15, at(d, 0), 1400, (t) => kmsEvent({ eventName: 'Decrypt', time: t, identity: who.lake, key: K.lake }))));
   // ... benign: CloudTrail (an AWS service principal) encrypting its logs, ~200/day.
@@ -221,15 +229,25 @@ describe('trusted accounts', () => {
 
 describe('volume_spike', () => {
   it("fires on a caller's day far above its own baseline, and not on steady services, quiet or new callers", () => {
-    expect(of('volume_spike').map(brief)).toEqual([{ identity_arn: arnOf(who.reporting), key_arn: K.reports, source_ip: '10.0.0.5', event_count: 1500 }]);
-    const [f] = of('volume_spike');
+    expect(of('volume_spike').map(brief)).toEqual([
+      { identity_arn: arnOf(who.exportJob), key_arn: null, source_ip: '10.0.0.9', event_count: 2000 },
+      { identity_arn: arnOf(who.reporting), key_arn: K.reports, source_ip: '10.0.0.5', event_count: 1500 },
+    ]);
+    const f = of('volume_spike')[1];
     expect(f).toMatchObject({ severity: 'medium', first_seen: '2024-05-15T01:00:00Z', account_id: A });
     expect(f.detail).toMatch(/^Decrypt: 1500 calls on 2024-05-15 against a median of \d+(\.\d)?\/day \(MAD \d+(\.\d)?\) over 14 earlier active days$/);
   });
 
+  it('gives one finding for a burst past midnight on two keys', () => {
+    const [f] = of('volume_spike').filter((x) => x.identity_arn === arnOf(who.exportJob));
+    expect(f).toMatchObject({ key_arn: null, source_ip: '10.0.0.9', first_seen: '2024-05-13T23:00:00Z', last_seen: '2024-05-14T00:59:52Z', event_count: 2000 });
+    expect(f.detail).toMatch(/^4 spikes on 2 key\(s\): GenerateDataKey: 500 calls on 2024-05-13 against a median of 40\.0\/day \(MAD 0\.0\) over 12 earlier active days \(arn:aws:kms:[^)]+\); /);
+    expect(f.detail!.match(/GenerateDataKey: 500 calls on 2024-05-1[34]/g)).toHaveLength(4);
+  });
+
   it('takes its parameters: a lower floor catches the quiet user', async () => {
     const findings = await runDetections(engine, rules.filter((r) => r.id === 'volume_spike'), { ...options, params: { volume_spike: { min_count: 50 } } });
-    expect(findings.map((f) => f.identity_arn)).toEqual([arnOf(who.reporting), arnOf(who.quietUser)]);
+    expect(findings.map((f) => f.identity_arn)).toEqual([arnOf(who.exportJob), arnOf(who.reporting), arnOf(who.quietUser)]);
   });
 });
 
@@ -277,11 +295,11 @@ describe('external_key_use', () => {
 });
 
 describe('key_loss', () => {
-  it('fires on DisableKey, ScheduleKeyDeletion and DeleteImportedKeyMaterial by a caller, not on refused calls or KMS itself', () => {
+  it('fires on DisableKey, ScheduleKeyDeletion and DeleteImportedKeyMaterial by a caller, once per burst, not on refused calls or KMS itself', () => {
     expect(of('key_loss').map((f) => [f.identity_arn, f.key_arn, f.detail])).toEqual([
       [arnOf(who.jordan), K.byok, 'DeleteImportedKeyMaterial'],
-      [arnOf(who.jordan), K.archive, 'DisableKey'],
-      [arnOf(who.jordan), K.archive, 'ScheduleKeyDeletion (waiting period 7 days, deletion May 24, 2024, 8:09:00 PM)'],
+      // Disabled, then scheduled for deletion 3 minutes later: one incident.
+      [arnOf(who.jordan), K.archive, 'DisableKey; ScheduleKeyDeletion (waiting period 7 days, deletion May 24, 2024, 8:09:00 PM)'],
     ]);
   });
 });
@@ -343,9 +361,10 @@ describe('root_use', () => {
 describe('all detections', () => {
   it('find exactly the positives', () => {
     expect(all.map((f) => f.rule).sort()).toEqual([
-      'access_denied_burst', 'cross_account_use', 'external_key_use', 'grant_exposure', 'grant_exposure',
-      'key_loss', 'key_loss', 'key_loss', 'key_policy_exposure', 'key_policy_exposure', 'key_weakened', 'key_weakened', 'key_weakened',
-      'new_source_ip', 'new_source_ip', 'root_use', 'volume_spike',
+      // KMS deleting K.app3's expired material is not key_loss's, but it is expired_key_material's.
+      'access_denied_burst', 'cross_account_use', 'expired_key_material', 'external_key_use', 'grant_exposure', 'grant_exposure',
+      'key_loss', 'key_loss', 'key_policy_exposure', 'key_policy_exposure', 'key_weakened', 'key_weakened', 'key_weakened',
+      'new_source_ip', 'new_source_ip', 'root_use', 'volume_spike', 'volume_spike',
     ]);
     // Worst first.
     expect(all.map((f) => f.severity)).toEqual([...all.map((f) => f.severity)].sort((a, b) => ['high', 'medium', 'low'].indexOf(a) - ['high', 'medium', 'low'].indexOf(b)));

@@ -7,6 +7,7 @@
 --   Errors of a key's state (DisabledException, KMSInvalidStateException) are not denials and do not
 --   count. One finding per burst: the caller's denied calls, each within window_minutes of the one
 --   before, around a dense stretch. $since reports only bursts that end at or after it.
+-- attack: T1078.004, T1580
 -- params: window_minutes=10, min_errors=10, error_pattern=AccessDenied|Unauthorized
 -- dialect: regexp_matches(s, p) is regexp_like(s, p) in Trino; string_agg as in new_source_ip.
 WITH denied AS (

@@ -5,6 +5,7 @@
 --   and is not a trusted account: someone outside the zone of trust using, or trying to use, one
 --   of the keys. One finding per caller and key, with the operations and how many were refused.
 --   Trusted accounts default to the accounts whose trails are in the data (recipientAccountId).
+-- attack: T1078.004
 -- dialect: regexp_matches(s, p) is regexp_like(s, p) in Trino; string_agg as in new_source_ip.
 SELECT identity_arn,
        CASE WHEN count(DISTINCT source_ip) = 1 THEN min(source_ip) END AS source_ip,

@@ -6,6 +6,7 @@
 --   attacker controls (and can then delete). For ReEncrypt the destination key counts (a bare key
 --   id or alias in destinationKeyId is a key of the caller's own account). One finding per caller
 --   and key.
+-- attack: T1486
 -- dialect: json_extract_string(j, '$.x') is json_extract_scalar(j, '$.x') in Trino; string_agg as
 --   in new_source_ip.
 WITH uses AS (

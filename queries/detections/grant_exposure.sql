@@ -5,6 +5,7 @@
 --   account outside the trusted accounts (or cannot be tied to any account). Grants to AWS service
 --   principals and to the key's own account are not findings. The SQL selects the grants; the grant
 --   analyzer (src/kms/policy.ts) judges each one. One finding per grant.
+-- attack: T1098, T1537
 -- analyze: grant
 -- dialect: on Athena, CAST(x AS VARCHAR) becomes format('%s', x) (src/athena/dialect.ts).
 SELECT identity_arn,

@@ -8,6 +8,7 @@
 --   changes; the key_policy analyzer (src/kms/policy.ts) judges each document with the trusted
 --   accounts, the key's own account and the trusted organizations, and keeps the exposures. One
 --   finding per policy change.
+-- attack: T1098, T1537
 -- analyze: key_policy
 -- dialect: json_extract_string(j, '$.policy') is json_extract_scalar(j, '$.policy') in Trino, which
 --   gives NULL when the policy was logged as a JSON object rather than a string: use

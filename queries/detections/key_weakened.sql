@@ -6,6 +6,7 @@
 --   material exists outside KMS, can be set to expire, and is the first step of the pattern where
 --   material a third party holds is imported and then deleted. EnableKeyRotation and KMS's own
 --   RotateKey events are not findings. One finding per caller, key and operation.
+-- attack: T1486
 -- dialect: json_extract_string(j, '$.x') is json_extract_scalar(j, '$.x') in Trino; max_by is the same in both.
 SELECT identity_arn,
        CASE WHEN count(DISTINCT source_ip) = 1 THEN min(source_ip) END AS source_ip,

@@ -10,6 +10,7 @@
 --   address in the same VPC are not new; callers already seen from more than max_known_addresses
 --   addresses in their learning period roam by design (functions on public AWS addresses) and are
 --   left out. $since reports only addresses first used at or after it.
+-- attack: T1078.004
 -- params: learning_days=7, max_known_addresses=20
 -- dialect: regexp_matches(s, p) is regexp_like(s, p) in Trino; string_agg(DISTINCT x, ', ' ORDER BY x)
 --   is array_join(array_sort(array_agg(DISTINCT x)), ', '); min_by and regexp_extract are the same.

@@ -4,6 +4,7 @@
 -- description: KMS calls made with the root user's credentials (userIdentity.type Root), which
 --   should be locked away and not used for daily work. One finding per root user and source
 --   address, with the operations, keys and refusals.
+-- attack: T1078.004
 -- dialect: string_agg(DISTINCT x, ', ' ORDER BY x) is array_join(array_sort(array_agg(DISTINCT x)), ', ') in Trino.
 SELECT identity_arn,
        source_ip,

@@ -9,7 +9,9 @@
 //   regexp_matches(s, p)          regexp_like(s, p)
 //   regexp_extract(s, p[, g])     Trino gives NULL where DuckDB gives '' (no match): coalesced to ''
 //   json_extract_string(j, p)     json_extract_scalar(j, p), or the JSON text of an object/array as
-//                                 DuckDB gives it: coalesce(json_extract_scalar, json_format(json_extract))
+//                                 DuckDB gives it: coalesce(json_extract_scalar, json_format(json_extract));
+//                                 keys with other characters than [A-Za-z0-9_] in a literal path
+//                                 become subscripts: '$.aws:s3:arn' -> '$["aws:s3:arn"]'
 //   string_agg(x, sep ...)        array_join(array_agg(x) FILTER (WHERE x IS NOT NULL), sep); DISTINCT
 //                                 with ORDER BY x sorts with array_sort (reverse for DESC)
 //   median(x), quantile_cont(x, 0.5)  exact median from the sorted array_agg (Trino has only
@@ -358,7 +360,8 @@ class Translator {
         if (path.length === 1 && isToken(path[0]) && path[0].kind === 'string' && !path[0].text.startsWith("'$")) {
           throw new DialectError(`json_extract_string() at offset ${g.at}: use a '$.path' JSONPath`);
         }
-        const [j0, p] = [arg(0), arg(1)];
+        const j0 = arg(0);
+        const p = path.length === 1 && isToken(path[0]) && path[0].kind === 'string' ? trinoJsonPath(path[0].text) : arg(1);
         return done(`coalesce(json_extract_scalar(${j0}, ${p}), nullif(json_format(json_extract(${j0}, ${p})), 'null'))`);
       }
       case 'string_agg':
@@ -549,6 +552,17 @@ class Translator {
 }
 
 // ---- helpers ------------------------------------------------------------------------------------
+
+/**
+ * A '$.a.b' path literal with Trino's subscripts: DuckDB reads `$.aws:rds:db-id` as one key, Trino's
+ * JSON path takes only letters, digits and _ unquoted, so such keys become ["aws:rds:db-id"].
+ */
+function trinoJsonPath(literal: string): string {
+  const m = /^'\$((?:\.[^.'"[\]]+)+)'$/.exec(literal);
+  if (!m) return literal;
+  const segments = m[1].slice(1).split('.');
+  return `'$${segments.map((k) => (/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? `.${k}` : `["${k}"]`)).join('')}'`;
+}
 
 const squash = (s: string) => s.replace(/\s+/g, '').toLowerCase();
 

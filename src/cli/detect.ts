@@ -2,6 +2,7 @@
 
 import type { QueryEngine } from '../engine.js';
 import { DetectionError, ParamError, atOrAbove, parseParamOverrides, runDetections, type Finding } from '../detect/run.js';
+import { explainRule, formatExplanation } from '../detect/explain.js';
 import { RuleError, SEVERITIES, loadRules, type Rule, type Severity } from '../detect/rules.js';
 import { TrustError, loadTrustConfig, parseAccountList, resolveTrust } from '../detect/trust.js';
 import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, waitMs } from './args.js';
@@ -16,7 +17,8 @@ const HELP = `usage: keytrail detect [options]
 
 Runs the detections (one SQL file each in queries/detections) on the database, read-only, and
 prints their findings, worst first. Each finding: rule, severity, title, identity_arn, source_ip,
-key_arn, account_id, first_seen, last_seen (UTC), event_count, detail.
+key_arn, account_id, first_seen, last_seen (UTC), event_count, detail, and attack (the rule's
+MITRE ATT&CK techniques).
 
 options:
   --db FILE                 database file (default ${DEFAULT_DB})
@@ -32,7 +34,11 @@ options:
                             "notify": [...], "notifySecret": "...", "notifyMinSeverity": "..."};
                             the command line wins over it
   --param RULE.NAME=VALUE   override a rule's parameter; repeat for several
-  --list                    list the rules with their severity, parameters and description
+  --list                    list the rules with their severity, ATT&CK techniques, parameters
+                            and description
+  --explain RULE            print RULE's header, its parameters with their values, and how many
+                            findings it gives on the database as they are and with each numeric
+                            parameter halved and doubled (to tune it on your own data)
 ${NOTIFY_HELP}
   --wait SECONDS            wait up to SECONDS while an ingest holds the database (default 60)
 ${ENGINE_HELP}
@@ -53,7 +59,8 @@ examples:
   keytrail detect --rule volume_spike --param volume_spike.factor=5 --format json
   keytrail detect --notify https://hooks.example.com/kms
   keytrail detect --notify sns:arn:aws:sns:us-east-1:111111111111:kms --notify-min-severity high
-  keytrail detect --list`;
+  keytrail detect --list
+  keytrail detect --explain secret_harvest --param secret_harvest.min_distinct=20`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values } = parse(
@@ -72,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
       config: { type: 'string' },
       param: { type: 'string', multiple: true },
       list: { type: 'boolean', default: false },
+      explain: { type: 'string' },
     },
     false,
   );
@@ -88,7 +96,7 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.ok;
   }
 
-  const rules = selectRules(all, values.rule ?? []);
+  const rules = selectRules(all, values.explain !== undefined ? [values.explain] : values.rule ?? []);
   const failOn = values['fail-on'] === undefined ? null : oneOf<Severity>(values['fail-on'], '--fail-on', SEVERITIES, 'high');
   const since = values.since === undefined ? null : parseSince(values.since, new Date());
   let params;
@@ -112,6 +120,11 @@ export async function run(argv: string[]): Promise<number> {
     if (process.stderr.isTTY) {
       const from = { option: '--trusted-accounts', config: values.config, data: 'the accounts in the data' }[trust.accountsFrom];
       console.error(`trusted accounts (${from}): ${trust.trustedAccounts.join(', ') || 'none'}`);
+    }
+    if (values.explain !== undefined) {
+      const explanation = await explainRule(engine, rules[0], { since, trust, params });
+      console.log(format === 'table' ? formatExplanation(explanation) : JSON.stringify(explanation, null, format === 'json' ? 2 : undefined));
+      return EXIT.ok;
     }
     findings = await runDetections(engine, rules, { since, trust, params });
   } catch (err) {
@@ -139,13 +152,14 @@ function listRules(rules: Rule[], format: DetectFormat): string {
     id: r.id,
     severity: r.severity,
     title: r.title,
+    attack: r.attack.join(', '),
     params: r.params.map((p) => `${p.name}=${p.default}`).join(', '),
     ...(r.analyze ? { analyze: r.analyze } : {}),
     description: r.description,
   }));
   if (format !== 'table') return formatRows(rows, [], format);
   return rows
-    .map((r) => [`${r.id} (${r.severity}): ${r.title}`, ...(r.params ? [`  params: ${r.params}`] : []), ...wrap(r.description, 96).map((l) => `  ${l}`)].join('\n'))
+    .map((r) => [`${r.id} (${r.severity}): ${r.title}`, `  attack: ${r.attack}`, ...(r.params ? [`  params: ${r.params}`] : []), ...wrap(r.description, 96).map((l) => `  ${l}`)].join('\n'))
     .join('\n\n');
 }
 

@@ -5,6 +5,7 @@
 //   -- severity: low | medium | high          (required)
 //   -- description: What it finds and why;    (required; indented `--` lines continue a field)
 //   --   continued here.
+//   -- attack: T1485, T1555.006               (required; MITRE ATT&CK technique ids, carried by findings)
 //   -- params: baseline_days=14, factor=10    (optional; defaults, bound as $baseline_days ...)
 //   -- analyze: key_policy | grant            (optional; a TypeScript post-step, see analyze.ts)
 //   -- dialect: how the Trino/Athena form differs (optional, free text)
@@ -40,6 +41,8 @@ export interface Rule {
   title: string;
   severity: Severity;
   description: string;
+  /** MITRE ATT&CK techniques the rule watches for ('T1485', 'T1555.006'). */
+  attack: string[];
   params: RuleParam[];
   analyze: AnalyzerName | null;
   dialect: string | null;
@@ -55,12 +58,13 @@ export class RuleError extends Error {}
 
 export const detectionsDir = join(queriesDir, 'detections');
 
-const FIELDS = ['id', 'title', 'severity', 'description', 'params', 'analyze', 'dialect'] as const;
+const FIELDS = ['id', 'title', 'severity', 'description', 'attack', 'params', 'analyze', 'dialect'] as const;
 type Field = (typeof FIELDS)[number];
 const FIELD_RE = /^--\s?([a-z][a-z_]*):\s*(.*)$/;
 const CONTINUATION_RE = /^--\s{2,}(\S.*)$/;
 const ID_RE = /^[a-z][a-z0-9_]*$/;
 const PARAM_NAME_RE = /^[a-z][a-z0-9_]*$/;
+const TECHNIQUE_RE = /^T\d{4}(\.\d{3})?$/;
 
 /** Every rule in `dir` (default queries/detections), sorted by id. */
 export function loadRules(dir: string = detectionsDir): Rule[] {
@@ -112,6 +116,8 @@ export function parseRule(text: string, file: string): Rule {
   const severity = required('severity');
   if (!SEVERITIES.includes(severity as Severity)) fail(`severity '${severity}' is not one of ${SEVERITIES.join(', ')}`);
   const description = required('description');
+  const attack = required('attack').split(',').map((t) => t.trim());
+  for (const t of attack) if (!TECHNIQUE_RE.test(t)) fail(`attack: '${t}' is not a MITRE ATT&CK technique id (T1485, T1555.006)`);
   const params = parseParams(fields.get('params') ?? '', fail);
   const analyzeText = fields.get('analyze') ?? null;
   if (analyzeText !== null && !(analyzeText in ANALYZERS)) {
@@ -130,7 +136,7 @@ export function parseRule(text: string, file: string): Rule {
   for (const p of params) if (!used.has(p.name)) fail(`parameter '${p.name}' is declared but the SQL never uses $${p.name}`);
 
   return {
-    id, title, severity: severity as Severity, description, params,
+    id, title, severity: severity as Severity, description, attack, params,
     analyze: analyzeText as AnalyzerName | null, dialect: fields.get('dialect') ?? null,
     sql, text, file,
   };

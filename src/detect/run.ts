@@ -18,6 +18,8 @@ export interface Finding {
   last_seen: string | null;
   event_count: number;
   detail: string | null;
+  /** The rule's MITRE ATT&CK techniques. */
+  attack: string[];
 }
 
 /** Parameter values by rule id, then parameter name. */
@@ -87,6 +89,7 @@ export async function runRule(engine: QueryEngine, rule: Rule, options: RunOptio
       last_seen: isoTime(row.last_seen),
       event_count: Number(row.event_count ?? 0),
       detail,
+      attack: [...rule.attack],
     });
   }
   return findings;

@@ -528,8 +528,10 @@ function checkParameters(sql: string, parameters: string[]): void {
 
 /** DuckDB macros for the Trino functions the reverse mapping leaves in place (temp: per connection). */
 export const TRINO_MACROS = [
-  `CREATE OR REPLACE TEMP MACRO trino_json_extract_scalar(j, p) AS CASE WHEN json_type(CAST(j AS JSON), p) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(CAST(j AS JSON), p) END`,
-  `CREATE OR REPLACE TEMP MACRO trino_json_extract(j, p) AS json_extract(CAST(j AS JSON), p)`,
+  // Trino's ["key"] subscripts are DuckDB's ."key".
+  `CREATE OR REPLACE TEMP MACRO trino_json_path(p) AS regexp_replace(p, '\\["([^"]*)"\\]', '."\\1"', 'g')`,
+  `CREATE OR REPLACE TEMP MACRO trino_json_extract_scalar(j, p) AS CASE WHEN json_type(CAST(j AS JSON), trino_json_path(p)) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(CAST(j AS JSON), trino_json_path(p)) END`,
+  `CREATE OR REPLACE TEMP MACRO trino_json_extract(j, p) AS json_extract(CAST(j AS JSON), trino_json_path(p))`,
   `CREATE OR REPLACE TEMP MACRO trino_json_format(j) AS CAST(j AS VARCHAR)`,
   `CREATE OR REPLACE TEMP MACRO trino_json_parse(s) AS CAST(s AS JSON)`,
   `CREATE OR REPLACE TEMP MACRO trino_from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
