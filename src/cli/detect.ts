@@ -1,9 +1,10 @@
 // keytrail detect: runs the detections of queries/detections on the database and prints findings.
 
 import type { QueryEngine } from '../engine.js';
-import { DetectionError, ParamError, atOrAbove, parseParamOverrides, runDetections, type Finding } from '../detect/run.js';
+import { DetectionError, ParamError, atOrAbove, parseParamOverrides, runDetections, sortFindings, type Finding } from '../detect/run.js';
 import { RuleError, SEVERITIES, loadRules, type Rule, type Severity } from '../detect/rules.js';
 import { TrustError, loadTrustConfig, parseAccountList, resolveTrust } from '../detect/trust.js';
+import { auditFindings } from '../inventory/checks.js';
 import { DEFAULT_DB, EXIT, UsageError, oneOf, parse } from './args.js';
 import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, openEngine } from './engine-options.js';
 import { formatRows, wrap } from './format.js';
@@ -103,6 +104,8 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`trusted accounts (${from}): ${trust.trustedAccounts.join(', ') || 'none'}`);
     }
     findings = await runDetections(engine, rules, { since, trust, params });
+    // The configuration findings of the latest `keytrail keys audit`, unless --rule picks rules.
+    if (values.rule === undefined) findings = sortFindings([...findings, ...(await auditFindings(engine, trust))]);
   } catch (err) {
     const message = err instanceof DetectionError ? err.message : engineErrorMessage(err);
     if (message === null) throw err;

@@ -36,3 +36,9 @@ export async function auditFindings(engine: QueryEngine, trust: Trust): Promise<
   if (!(await hasAudit(engine))) return [];
   return runAuditChecks(engine, loadAuditChecks(), trust);
 }
+
+/** The accounts the audits have read, for a zone of trust that defaults to "our own accounts". */
+export async function auditedAccounts(engine: QueryEngine): Promise<string[]> {
+  if (!(await hasAudit(engine))) return [];
+  return (await engine.query('SELECT DISTINCT account_id FROM inventory_current_scopes ORDER BY account_id')).map((r) => String(r.account_id));
+}
