@@ -115,6 +115,10 @@ describe('keytrail keys audit', () => {
 });
 
 describe('keytrail detect and keys with an audit', () => {
+  beforeAll(async () => {
+    expect((await audit()).code).toBe(3);
+  }, 60_000);
+
   it('detect includes the latest audit\'s findings; --rule keeps to the chosen rules', async () => {
     const all = JSON.parse((await runCli(['detect', '--db', db, '--format', 'json'])).stdout) as Array<{ rule: string }>;
     expect(all.map((f) => f.rule)).toEqual(expect.arrayContaining(['key_loss', 'live_policy_exposure', 'rotation_off', 'key_unreadable']));
@@ -131,6 +135,10 @@ describe('keytrail detect and keys with an audit', () => {
 });
 
 describe('keytrail keys show', () => {
+  beforeAll(async () => {
+    expect((await audit()).code).toBe(3);
+  }, 60_000);
+
   it('tells one key\'s story by alias: state, policy verdicts, grants, timeline with the policy diff, callers per month', async () => {
     const { code, stdout } = await runCli(['keys', 'show', 'alias/app', '--db', db, '--format', 'json']);
     expect(code).toBe(0);
@@ -162,5 +170,23 @@ describe('keytrail keys show', () => {
     const r = await runCli(['keys', 'show', 'alias/nothing', '--db', db]);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no key 'alias\/nothing' in the latest audit or the CloudTrail history/);
+  }, 60_000);
+});
+
+describe('keytrail report with an audit', () => {
+  it('has a key-configuration section from the latest snapshot, in md, csv and html', async () => {
+    expect((await audit()).code).toBe(3);
+    const md = await runCli(['report', '--db', db, '--format', 'md', '--no-findings']);
+    expect(md.code).toBe(0);
+    const section = md.stdout.split('## Key configuration (live audit)')[1]?.split('\n## ')[0] ?? '';
+    expect(section).toMatch(new RegExp(`\`${app}\` \\| alias/app \\| Enabled \\| CUSTOMER \\| SYMMETRIC.?_DEFAULT \\| AWS.?_KMS \\| on \\(365 days\\) \\|  \\|  \\| 1 \\| team=payments \\|  \\|`));
+    expect(section).toMatch(new RegExp(`\`${quiet}\` \\| alias/quiet \\| Enabled .* \\| off \\|`));
+    expect(section).toMatch(/ListGrants AccessDeniedException/);
+    const csv = await runCli(['report', '--db', db, '--format', 'csv', '--section', 'key_configuration', '--no-findings']);
+    const lines = csv.stdout.trim().split(/\r?\n/);
+    expect(lines[0]).toBe('key_arn,account_id,aws_region,aliases,key_state,key_manager,key_spec,origin,rotation,deletion_date,material_expires,grants,tags,unreadable,audited_at');
+    expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual([app, quiet, denied, fine].sort());
+    const html = await runCli(['report', '--db', db, '--format', 'html', '--no-findings']);
+    expect(html.stdout).toMatch(/<section class="card table" id="key-configuration">/);
   }, 60_000);
 });
