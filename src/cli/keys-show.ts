@@ -10,11 +10,11 @@ import { formatRows } from './format.js';
 const HELP = `usage: keytrail keys show KEY [--db FILE] [--format table|md|json]
                          [--trusted-accounts IDS | --config FILE]
 
-One key's whole story, read-only: its current state (from the latest keytrail keys audit, else
-as the CloudTrail history leaves it), aliases, tags, rotation, its key policy pretty-printed with
-the analysis's verdict per statement, its grants; then its timeline from CloudTrail (creation,
-every policy, grant, state, rotation, alias and tag change, with what each policy change added
-and removed) and its callers per month.
+One key's whole story, read-only: its current state (from the latest keytrail keys audit,
+else as the CloudTrail history leaves it), aliases, tags, rotation, its key policy
+pretty-printed with the analysis's verdict per statement, its grants; then its timeline from
+CloudTrail (creation, every policy, grant, state, rotation, alias and tag change, with what
+each policy change added and removed) and its callers per month.
 
 KEY is a key id, a key ARN, an alias name (alias/name) or an alias ARN.
 
