@@ -138,6 +138,10 @@ describe('keys audit against a KMS endpoint', () => {
     expect(e1.keys.find((k) => k.keyArn === K.grantOut)!.grants.length).toBe(3);
     expect(server.calls.filter((c) => c.op === 'ListKeys' && c.region === E1 && c.body.Marker !== undefined).length).toBeGreaterThanOrEqual(9);
     expect(first.read.scopes.find((s) => s.region === W1)!.keys.length).toBe(3);
+    // The throttled calls were answered ThrottlingException and retried by the SDK until they passed.
+    const describes = server.calls.filter((c) => c.op === 'DescribeKey' && c.account === A);
+    expect(describes.length).toBe(19 + 3 + 3);
+    expect(new Set(describes.map((c) => c.body.KeyId)).size).toBe(22);
   });
 
   it('records the key whose policy is denied and audits the rest; unsupported rotation is an answer', async () => {
@@ -212,6 +216,16 @@ describe('keys audit against a KMS endpoint', () => {
     expect(b.length).toBeGreaterThan(0);
     expect(findings.find((f) => f.rule === 'key_unreadable' && f.key_arn === null)).toMatchObject({ account_id: X });
   }, 60_000);
+
+  it('a region whose keys cannot be listed is recorded and reported; the other region is audited', async () => {
+    server.failScope('ListKeys', A, 'ap-south-1', 'AccessDeniedException');
+    const { read, findings } = await audit(`${work.dir}/scope.duckdb`, { regions: ['ap-south-1', W1] });
+    expect(read.scopes.map((s) => [s.region, s.status])).toEqual([['ap-south-1', 'failed'], [W1, 'ok']]);
+    expect(unreadable(read)).toEqual({ keys: 0, scopes: 1, accounts: 0 });
+    const scopeError = findings.filter((f) => f.rule === 'key_unreadable');
+    expect(scopeError).toEqual([expect.objectContaining({ key_arn: null, account_id: A })]);
+    expect(scopeError[0].detail).toMatch(/^ap-south-1: ListKeys\/ListAliases: AccessDeniedException \(User: .* is not authorized to perform: kms:ListKeys/);
+  }, 60_000);
 });
 
 describe('two audits: what changed', () => {
@@ -227,7 +241,10 @@ describe('two audits: what changed', () => {
     ] });
     server.update(K.orgOnly, { rotation: { enabled: false } });
     server.update(K.denyStar, { keyState: 'PendingDeletion', deletionDate: '2099-01-31T00:00:00Z' });
+    // A key deleted while the run reads it: nothing of it can be read, which is not a change.
+    for (const op of ['DescribeKey', 'GetKeyPolicy', 'GetKeyRotationStatus', 'ListGrants', 'ListResourceTags']) server.fail(op, K.grantOut, 'NotFoundException');
     const after = await audit(db, { regions });
+    expect(after.findings.find((f) => f.rule === 'key_unreadable' && f.key_arn === K.grantOut)!.detail).toMatch(/^DescribeKey: NotFoundException \(Key '.*' does not exist\); GetKeyPolicy: NotFoundException/);
     const changes = Object.fromEntries(after.findings.filter((f) => f.rule === 'key_changed').map((f) => [name(f.key_arn), f.detail]));
     // grantIn's grants all differ from before (the old grant got a new id), so it lists both sides.
     expect(changes).toEqual({

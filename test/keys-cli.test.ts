@@ -26,6 +26,7 @@ let app: string;
 let quiet: string;
 let denied: string;
 let fine: string;
+const gone = `arn:aws:kms:${E1}:${A}:key/0000dead-0000-0000-0000-000000000001`;
 
 beforeAll(async () => {
   work = tempDir('keytrail-keys-cli-');
@@ -54,6 +55,7 @@ beforeAll(async () => {
     kmsEvent({ eventName: 'Decrypt', time: '2024-04-05T10:00:00Z', identity: caller, key: app }),
     kmsEvent({ eventName: 'Decrypt', time: '2024-04-06T10:00:00Z', identity: caller, key: app }),
     kmsEvent({ eventName: 'DisableKey', time: '2024-04-07T10:00:00Z', identity: admin, key: quiet }),
+    kmsEvent({ eventName: 'ScheduleKeyDeletion', time: '2024-04-08T10:00:00Z', identity: admin, key: gone, requestParameters: { keyId: gone, pendingWindowInDays: 7 }, responseElements: { keyId: gone, keyState: 'PendingDeletion', deletionDate: 'Apr 15, 2024, 10:00:00 AM', pendingWindowInDays: 7 } }),
   ]);
   await ingestFolder(`${work.dir}/trail`, db);
   env = {
@@ -100,6 +102,13 @@ describe('keytrail keys audit', () => {
     expect(server.calls.filter((c) => c.service === 'access-analyzer').map((c) => c.op)).toEqual(['ListAnalyzers', 'ListAnalyzers', 'ListFindings']);
   }, 60_000);
 
+  it('exits 4 when nothing could be read', async () => {
+    server.failScope('ListKeys', A, 'ap-south-1', 'AccessDeniedException');
+    const r = await audit('--regions', 'ap-south-1', '--format', 'json');
+    expect(r.code).toBe(4);
+    expect(JSON.parse(r.stdout).map((f: { rule: string; key_arn: string | null }) => [f.rule, f.key_arn])).toEqual([['key_unreadable', null]]);
+  }, 60_000);
+
   it('refuses bad usage with exit code 2, naming the argument', async () => {
     for (const [args, message] of [
       [['--role-arn', 'admin'], /--role-arn: 'admin' is not an IAM role ARN/],
@@ -123,14 +132,14 @@ describe('keytrail detect and keys with an audit', () => {
     const all = JSON.parse((await runCli(['detect', '--db', db, '--format', 'json'])).stdout) as Array<{ rule: string }>;
     expect(all.map((f) => f.rule)).toEqual(expect.arrayContaining(['key_loss', 'live_policy_exposure', 'rotation_off', 'key_unreadable']));
     const one = JSON.parse((await runCli(['detect', '--db', db, '--format', 'json', '--rule', 'key_loss'])).stdout) as Array<{ rule: string }>;
-    expect(one.map((f) => f.rule)).toEqual(['key_loss']);
+    expect(one.map((f) => f.rule)).toEqual(['key_loss', 'key_loss']);
   }, 60_000);
 
   it('keys without a subcommand still prints the state table from the trail', async () => {
     const { code, stdout } = await runCli(['keys', '--db', db]);
     expect(code).toBe(0);
     expect(stdout.split('\n')[0].split(/\s+/).slice(0, 4)).toEqual(['key_id', 'key_account', 'aws_region', 'key_state']);
-    expect(stdout).toMatch(/\(2 rows\)/);
+    expect(stdout).toMatch(/\(3 rows\)/);
   }, 60_000);
 });
 
@@ -164,6 +173,15 @@ describe('keytrail keys show', () => {
     expect(md.stdout).toMatch(/\*\*Statement\[1\] "Partner": EXPOSES: /);
     const table = await runCli(['keys', 'show', app, '--db', db]);
     expect(table.stdout).toMatch(/\nTimeline \(CloudTrail\)\n=+\n2024-03-01 09:00:00 {2}CreateKey {2}by arn:aws:iam::111111111111:role\/KeyAdmin/);
+  }, 60_000);
+
+  it('a key only the trail knows is told from the trail', async () => {
+    const { code, stdout } = await runCli(['keys', 'show', gone, '--db', db, '--format', 'json']);
+    expect(code).toBe(0);
+    const story = JSON.parse(stdout);
+    expect(story).toMatchObject({ state_from: 'cloudtrail', policy: null, grants: [] });
+    expect(story.state).toMatchObject({ key_state: 'PendingDeletion', deletion_date: '2024-04-15 10:00:00' });
+    expect(story.timeline.map((t: { summary: string }) => t.summary)).toEqual(['deletion scheduled for Apr 15, 2024, 10:00:00 AM (7 days)']);
   }, 60_000);
 
   it('an unknown key is bad usage (exit 2)', async () => {

@@ -16,7 +16,8 @@ const HELP = `usage: keytrail detect [options]
 
 Runs the detections (one SQL file each in queries/detections) on the database, read-only, and
 prints their findings, worst first. Each finding: rule, severity, title, identity_arn, source_ip,
-key_arn, account_id, first_seen, last_seen (UTC), event_count, detail.
+key_arn, account_id, first_seen, last_seen (UTC), event_count, detail. When the database holds a
+live audit (keytrail keys audit), the findings of its checks are included unless --rule is given.
 
 options:
   --db FILE                 database file (default ${DEFAULT_DB})

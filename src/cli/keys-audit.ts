@@ -49,7 +49,8 @@ was audited); 4 nothing could be read.`;
 
 /** The checks see every account and region ever audited; this run prints what it read. */
 function inThisRun(read: AuditRead): (f: Finding) => boolean {
-  const scopes = new Set(read.scopes.map((s) => `${s.account}:${s.region}`));
+  // A region that could not be listed has its error here, not the findings of an older snapshot.
+  const scopes = new Set(read.scopes.filter((s) => s.status === 'ok').map((s) => `${s.account}:${s.region}`));
   const accounts = new Set([...read.scopes.map((s) => s.account), ...read.unreachable.map((u) => u.account)]);
   return (f) => {
     if (!f.key_arn) return f.account_id !== null && accounts.has(f.account_id);

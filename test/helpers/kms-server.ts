@@ -106,6 +106,8 @@ export interface KmsServer {
   /** Predefined aliases without a target, as every account has them (alias/aws/...). */
   addAlias(account: string, region: string, aliasName: string, targetKeyArn?: string): void;
   throttle(op: string, times: number): void;
+  /** Answers an operation with an error for a whole account and region (ListKeys denied ...). */
+  failScope(op: string, account: string, region: string, type: string, message?: string): void;
   fail(op: string, keyArn: string, type: string, message?: string): void;
   denyListRegions(account: string): void;
   addAnalyzer(account: string, region: string, name: string): string;
@@ -134,6 +136,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   const calls: ServerCall[] = [];
   const throttles = new Map<string, number>();
   const failures: Array<{ op: string; arn: string; type: string; message: string }> = [];
+  const scopeFailures: Array<{ op: string; scope: string; type: string; message: string }> = [];
   const noListRegions = new Set<string>();
   const analyzers: Array<{ account: string; region: string; name: string; arn: string }> = [];
   const analyzerFindings: Array<AnalyzerFinding & { account: string; region: string }> = [];
@@ -353,6 +356,8 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
           throttles.set(op, left - 1);
           throw new ServiceError('ThrottlingException', 'Rate exceeded');
         }
+        const scoped = scopeFailures.find((f) => f.op === op && f.scope === `${account}:${region}`);
+        if (scoped) throw new ServiceError(scoped.type, scoped.message);
         const handler = kms[op];
         if (!handler) throw new ServiceError('UnknownOperationException', `${op} is not served here`);
         json(200, handler(account, region, body));
@@ -446,6 +451,9 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     },
     throttle(op, times) {
       throttles.set(op, (throttles.get(op) ?? 0) + times);
+    },
+    failScope(op, account, region, type, message) {
+      scopeFailures.push({ op, scope: `${account}:${region}`, type, message: message ?? `User: arn:aws:iam::${account}:user/auditor is not authorized to perform: kms:${op} on resource: *` });
     },
     fail(op, arn, type, message) {
       const defaults: Record<string, string> = {
