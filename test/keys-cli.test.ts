@@ -1,6 +1,7 @@
 // keytrail keys audit / keys show / detect with an audit, as built (dist/), against the local KMS,
 // STS, Account and Access Analyzer endpoint: output, exit codes, options.
 
+import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { ingestFolder } from './helpers/ingest.js';
@@ -206,5 +207,24 @@ describe('keytrail report with an audit', () => {
     expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual([app, quiet, denied, fine].sort());
     const html = await runCli(['report', '--db', db, '--format', 'html', '--no-findings']);
     expect(html.stdout).toMatch(/<section class="card table" id="key-configuration">/);
+  }, 60_000);
+});
+
+describe('keytrail keys audit --profile', () => {
+  it('takes the credentials and, when the regions cannot be listed, the region from the profile', async () => {
+    writeFileSync(`${work.dir}/credentials`, '[audit]\naws_access_key_id = AKIAPROFILEEXAMPLE\naws_secret_access_key = secret\n');
+    writeFileSync(`${work.dir}/config`, '[profile audit]\nregion = eu-west-1\n');
+    server.denyListRegions(A);
+    const before = server.calls.length;
+    const { AWS_ACCESS_KEY_ID: _k, AWS_SECRET_ACCESS_KEY: _s, AWS_REGION: _r, ...rest } = env;
+    // The test's own key and region left out: the profile is to supply both.
+    const r = await runCli(['keys', 'audit', '--profile', 'audit', '--endpoint-url', server.endpoint, '--db', `${work.dir}/profile.duckdb`, '--format', 'json'], {
+      ...rest, AWS_CONFIG_FILE: `${work.dir}/config`, AWS_SHARED_CREDENTIALS_FILE: `${work.dir}/credentials`,
+    });
+    expect(r.stderr).toMatch(/audited 1 keys in 1 region\(s\) of 1 account\(s\)/);
+    expect(r.code).toBe(0);
+    const calls = server.calls.slice(before);
+    expect(new Set(calls.map((c) => c.accessKey))).toEqual(new Set(['AKIAPROFILEEXAMPLE']));
+    expect(calls.filter((c) => c.service === 'kms').every((c) => c.region === W1)).toBe(true);
   }, 60_000);
 });

@@ -88,6 +88,8 @@ export interface KmsServerOptions {
 
 export interface ServerCall {
   service: string;
+  /** The access key the request was signed with. */
+  accessKey: string;
   op: string;
   account: string;
   region: string;
@@ -350,7 +352,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1')) throw new ServiceError('SerializationException', 'expected application/x-amz-json-1.1');
         const op = target.slice('TrentService.'.length);
         const body = JSON.parse(text || '{}') as Record<string, unknown>;
-        calls.push({ service, op, account, region, body });
+        calls.push({ service, accessKey, op, account, region, body });
         const left = throttles.get(op) ?? 0;
         if (left > 0) {
           throttles.set(op, left - 1);
@@ -365,7 +367,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       }
       if (service === 'sts') {
         const form = new URLSearchParams(text);
-        calls.push({ service, op: form.get('Action') ?? '', account, region, body: Object.fromEntries(form) });
+        calls.push({ service, accessKey, op: form.get('Action') ?? '', account, region, body: Object.fromEntries(form) });
         const answer = sts(account, form, accessKey);
         res.writeHead(200, { 'Content-Type': 'text/xml' });
         res.end(answer);
@@ -374,7 +376,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       const url = new URL(req.url ?? '/', 'http://localhost');
       const body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
       if (service === 'account' && req.method === 'POST' && url.pathname === '/listRegions') {
-        calls.push({ service, op: 'ListRegions', account, region, body });
+        calls.push({ service, accessKey, op: 'ListRegions', account, region, body });
         if (noListRegions.has(account)) {
           throw new ServiceError('AccessDeniedException', `User: arn:aws:iam::${account}:user/auditor is not authorized to perform: account:ListRegions`, 403);
         }
@@ -384,13 +386,13 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         return;
       }
       if (service === 'access-analyzer' && req.method === 'GET' && url.pathname === '/analyzer') {
-        calls.push({ service, op: 'ListAnalyzers', account, region, body: Object.fromEntries(url.searchParams) });
+        calls.push({ service, accessKey, op: 'ListAnalyzers', account, region, body: Object.fromEntries(url.searchParams) });
         const mine = analyzers.filter((a) => a.account === account && a.region === region);
         json(200, { analyzers: mine.map((a) => ({ arn: a.arn, name: a.name, type: 'ACCOUNT', createdAt: new Date(started * 1000).toISOString(), status: 'ACTIVE' })) }, {}, 'application/json');
         return;
       }
       if (service === 'access-analyzer' && req.method === 'POST' && url.pathname === '/finding') {
-        calls.push({ service, op: 'ListFindings', account, region, body });
+        calls.push({ service, accessKey, op: 'ListFindings', account, region, body });
         const analyzer = analyzers.find((a) => a.arn === body.analyzerArn && a.account === account && a.region === region);
         if (!analyzer) throw new ServiceError('ResourceNotFoundException', `Analyzer ${String(body.analyzerArn)} not found`, 404);
         const filter = (body.filter ?? {}) as Record<string, { eq?: string[] }>;
