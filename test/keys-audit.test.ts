@@ -35,6 +35,7 @@ beforeAll(async () => {
   work = tempDir('keytrail-audit-');
   server = await startKmsServer({
     callerAccount: A,
+    accessKeys: { AKIAAUDITEXAMPLE: 'secret' },
     enabledRegions: { [A]: [E1, W1], [B]: [E1] },
     roles: [`arn:aws:iam::${A}:role/KeyAudit`, `arn:aws:iam::${B}:role/KeyAudit`],
     maxPage: 2, // every list pages

@@ -32,7 +32,7 @@ const gone = `arn:aws:kms:${E1}:${A}:key/0000dead-0000-0000-0000-000000000001`;
 beforeAll(async () => {
   work = tempDir('keytrail-keys-cli-');
   db = `${work.dir}/keytrail.duckdb`;
-  server = await startKmsServer({ callerAccount: A, enabledRegions: { [A]: [E1, W1] } });
+  server = await startKmsServer({ callerAccount: A, accessKeys: { AKIAAUDITEXAMPLE: 'secret', AKIAPROFILEEXAMPLE: 'secret' }, enabledRegions: { [A]: [E1, W1] } });
   app = server.addKey(A, E1, {
     keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', aliases: ['alias/app'], rotation: { enabled: true }, policy: policy(root, open),
     tags: { team: 'payments' }, grants: [{ granteePrincipal: `arn:aws:iam::${A}:role/App`, operations: ['Decrypt'] }],
@@ -108,6 +108,12 @@ describe('keytrail keys audit', () => {
     const r = await audit('--regions', 'ap-south-1', '--format', 'json');
     expect(r.code).toBe(4);
     expect(JSON.parse(r.stdout).map((f: { rule: string; key_arn: string | null }) => [f.rule, f.key_arn])).toEqual([['key_unreadable', null]]);
+  }, 60_000);
+
+  it('credentials the endpoint refuses end the run before anything is stored (exit 4)', async () => {
+    const r = await runCli(['keys', 'audit', '--endpoint-url', server.endpoint, '--db', `${work.dir}/refused.duckdb`], { ...env, AWS_SECRET_ACCESS_KEY: 'wrong' });
+    expect(r.code).toBe(4);
+    expect(r.stderr).toMatch(/cannot start: SignatureDoesNotMatch: The request signature we calculated does not match/);
   }, 60_000);
 
   it('refuses bad usage with exit code 2, naming the argument', async () => {

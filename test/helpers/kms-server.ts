@@ -13,11 +13,12 @@
 // The inventory is per account and region. The account of a request is the account its access key
 // belongs to: the server's `callerAccount` for any long-term key, the role's account for the
 // temporary credentials AssumeRole issued (the session token must come with them).
+// Every request must carry a valid SigV4 signature (AWS4-HMAC-SHA256) by a known access key.
 // Faults: throttle(op, n) answers the next n calls of an operation with ThrottlingException;
 // fail(op, key, type) answers one key's calls of an operation with an error (AccessDenied, a key
 // deleted during the run, a disconnected custom key store ...).
 
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export interface GrantSpec {
@@ -82,6 +83,8 @@ export interface KmsServerOptions {
   enabledRegions?: Record<string, string[]>;
   /** Roles AssumeRole may assume (role ARNs); others are denied. */
   roles?: string[];
+  /** Long-term access keys and their secrets: requests signed with others, or wrongly, are refused. */
+  accessKeys: Record<string, string>;
   /** The largest page any list operation returns, whatever Limit asks (to exercise paging). */
   maxPage?: number;
 }
@@ -134,7 +137,7 @@ const seconds = (iso: string | undefined, fallback: number): number => (iso ? Da
 export async function startKmsServer(options: KmsServerOptions): Promise<KmsServer> {
   const keys: Key[] = [];
   const aliases: Array<{ account: string; region: string; name: string; target: string | null }> = [];
-  const sessions = new Map<string, { account: string; token: string }>(); // access key -> issued credentials
+  const sessions = new Map<string, { account: string; token: string; secret: string }>(); // access key -> issued credentials
   const calls: ServerCall[] = [];
   const throttles = new Map<string, number>();
   const failures: Array<{ op: string; arn: string; type: string; message: string }> = [];
@@ -308,10 +311,11 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       const roleAccount = roleArn.split(':')[4];
       const key = `ASIA${randomBytes(8).toString('hex').toUpperCase()}`;
       const token = randomBytes(24).toString('base64');
-      sessions.set(key, { account: roleAccount, token });
+      const secret = randomBytes(20).toString('hex');
+      sessions.set(key, { account: roleAccount, token, secret });
       const role = roleArn.split('/').pop();
       const expires = new Date(Date.now() + 3600_000).toISOString();
-      return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:${sessionName}</AssumedRoleId><Arn>arn:aws:sts::${roleAccount}:assumed-role/${role}/${sessionName}</Arn></AssumedRoleUser><Credentials><AccessKeyId>${key}</AccessKeyId><SecretAccessKey>${randomBytes(20).toString('hex')}</SecretAccessKey><SessionToken>${token}</SessionToken><Expiration>${expires}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>${id}</RequestId></ResponseMetadata></AssumeRoleResponse>`;
+      return `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><AssumedRoleUser><AssumedRoleId>AROAEXAMPLE:${sessionName}</AssumedRoleId><Arn>arn:aws:sts::${roleAccount}:assumed-role/${role}/${sessionName}</Arn></AssumedRoleUser><Credentials><AccessKeyId>${key}</AccessKeyId><SecretAccessKey>${secret}</SecretAccessKey><SessionToken>${token}</SessionToken><Expiration>${expires}</Expiration></Credentials></AssumeRoleResult><ResponseMetadata><RequestId>${id}</RequestId></ResponseMetadata></AssumeRoleResponse>`;
     }
     throw new ServiceError('InvalidAction', `Could not find operation ${String(action)} for version 2011-06-15`);
   }
@@ -343,7 +347,13 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       if (session && req.headers['x-amz-security-token'] !== session.token) {
         throw new ServiceError(service === 'sts' ? 'InvalidClientTokenId' : 'UnrecognizedClientException', 'The security token included in the request is invalid.', 403);
       }
-      if (accessKey.startsWith('ASIA') && !session) throw new ServiceError('UnrecognizedClientException', 'The security token included in the request is invalid.', 403);
+      const secret = session?.secret ?? options.accessKeys[accessKey];
+      if (secret === undefined) {
+        throw new ServiceError(service === 'sts' ? 'InvalidClientTokenId' : 'UnrecognizedClientException', 'The security token included in the request is invalid.', service === 'kms' ? 400 : 403);
+      }
+      if (!signatureValid(req, Buffer.concat(chunks), secret)) {
+        throw new ServiceError(service === 'sts' ? 'SignatureDoesNotMatch' : 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.', service === 'kms' ? 400 : 403);
+      }
       const account = session?.account ?? options.callerAccount;
 
       if (service === 'kms') {
@@ -486,4 +496,31 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       server.closeAllConnections?.();
     },
   };
+}
+
+// ---- SigV4 -------------------------------------------------------------------------------------
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
+const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256', key).update(data).digest();
+const rfc3986 = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+
+/** Recomputes the request's AWS4-HMAC-SHA256 signature (as AWS does for services other than S3). */
+function signatureValid(req: IncomingMessage, body: Buffer, secret: string): boolean {
+  const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(String(req.headers.authorization ?? ''));
+  const amzDate = String(req.headers['x-amz-date'] ?? '');
+  if (!auth || !amzDate.startsWith(auth[2])) return false;
+  const [, , date, region, service, signedHeaders, signature] = auth;
+  const url = new URL(req.url ?? '/', 'http://localhost');
+  // Services other than S3 sign the path with each segment encoded once more.
+  const path = url.pathname.split('/').map((seg) => rfc3986(seg)).join('/') || '/';
+  const query = [...url.searchParams].map(([k, v]) => [rfc3986(k), rfc3986(v)]).sort(([a, x], [b, y]) => (a < b ? -1 : a > b ? 1 : x < y ? -1 : x > y ? 1 : 0))
+    .map(([k, v]) => `${k}=${v}`).join('&');
+  const names = signedHeaders.split(';');
+  if (!names.includes('host')) return false;
+  const headers = names.map((n) => `${n}:${String(req.headers[n] ?? '').trim().replace(/\s+/g, ' ')}\n`).join('');
+  const payload = typeof req.headers['x-amz-content-sha256'] === 'string' ? req.headers['x-amz-content-sha256'] : sha256(body);
+  const canonical = [req.method, path, query, headers, signedHeaders, payload].join('\n');
+  const toSign = ['AWS4-HMAC-SHA256', amzDate, `${date}/${region}/${service}/aws4_request`, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+  return createHmac('sha256', key).update(toSign).digest('hex') === signature;
 }
