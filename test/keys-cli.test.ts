@@ -211,6 +211,10 @@ describe('keytrail report with an audit', () => {
     const lines = csv.stdout.trim().split(/\r?\n/);
     expect(lines[0]).toBe('key_arn,account_id,aws_region,aliases,key_state,key_manager,key_spec,origin,rotation,deletion_date,material_expires,grants,tags,unreadable,audited_at');
     expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual([app, quiet, denied, fine].sort());
+    const withFindings = JSON.parse((await runCli(['report', '--db', db, '--format', 'json'])).stdout);
+    expect(withFindings.findings.items.map((f: { rule: string }) => f.rule)).toEqual(expect.arrayContaining(['key_loss', 'live_policy_exposure', 'rotation_off']));
+    const may = JSON.parse((await runCli(['report', '--db', db, '--format', 'json', '--until', '2024-05-31'])).stdout);
+    expect(may.findings.items.map((f: { rule: string }) => f.rule)).not.toContain('live_policy_exposure');
     const html = await runCli(['report', '--db', db, '--format', 'html', '--no-findings']);
     expect(html.stdout).toMatch(/<section class="card table" id="key-configuration">/);
   }, 60_000);

@@ -93,7 +93,12 @@ export function render(story: KeyStory, format: 'table' | 'md'): string {
       }
     }
     heading('Grants');
-    rows(story.grants, ['grant_id', 'grantee_principal', 'retiring_principal', 'operations', 'creation_date', 'verdict']);
+    if (md) rows(story.grants, ['grant_id', 'grantee_principal', 'retiring_principal', 'operations', 'creation_date', 'verdict']);
+    else {
+      // The verdict is a sentence: below the table, whole, rather than cut to a cell.
+      rows(story.grants, ['grant_id', 'grantee_principal', 'retiring_principal', 'operations', 'creation_date']);
+      for (const g of story.grants) out.push(`${String(g.grant_id)}: ${g.verdict}`);
+    }
   }
   heading('Timeline (CloudTrail)');
   if (md) rows(story.timeline.map((t) => ({ ...t, summary: t.summary.replaceAll('\n', '<br>') })), ['event_time', 'event_name', 'identity_arn', 'error_code', 'summary']);

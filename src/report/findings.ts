@@ -5,6 +5,7 @@ import type { QueryEngine } from '../engine.js';
 import { loadRules } from '../detect/rules.js';
 import { runDetections, type Finding } from '../detect/run.js';
 import { resolveTrust } from '../detect/trust.js';
+import { auditFindings } from '../inventory/checks.js';
 import type { FindingsScope } from './model.js';
 
 /** Runs detections for a report; the report works without one (it says findings are unavailable). */
@@ -14,6 +15,8 @@ export type FindingsProvider = (engine: QueryEngine, scope: FindingsScope) => Pr
 export const detectFindings: FindingsProvider = async (engine, scope) => {
   const trust = await resolveTrust(engine, null, null);
   const findings = await runDetections(engine, loadRules(), { since: scope.since, trust });
+  // The latest live audit's configuration findings, as keytrail detect adds them (dated by the audit).
+  findings.push(...(await auditFindings(engine, trust)));
   return findings.filter((f) => inScope(f, scope));
 };
 
