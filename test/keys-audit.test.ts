@@ -82,6 +82,9 @@ beforeAll(async () => {
   const app = identity.role(A, 'AppRole', 'app');
   const records: CtRecord[] = [
     ...[2, 1].map((d) => kmsEvent({ eventName: 'Decrypt', time: ago(d), identity: app, key: K.disabledCalled, errorCode: 'DisabledException', errorMessage: `${K.disabledCalled} is disabled.` })),
+    kmsEvent({ eventName: 'GenerateDataKey', time: ago(1), identity: app, key: null, account: A, region: E1, requestParameters: { keyId: 'alias/disabledCalled', keySpec: 'AES_256' }, errorCode: 'DisabledException' }),
+    // ... the same alias in another region names another key.
+    kmsEvent({ eventName: 'Decrypt', time: ago(1), identity: app, key: null, account: A, region: W1, requestParameters: { keyId: 'alias/disabledCalled' }, errorCode: 'DisabledException' }),
     kmsEvent({ eventName: 'Decrypt', time: ago(30), identity: app, key: K.disabledQuiet }),
     kmsEvent({ eventName: 'Decrypt', time: ago(1), identity: app, key: K.disabledQuiet, errorCode: 'AccessDeniedException' }),
     kmsEvent({ eventName: 'Decrypt', time: ago(120), identity: app, key: K.used }),
@@ -171,7 +174,7 @@ describe('keys audit against a KMS endpoint', () => {
     expect(f('live_grant_exposure').detail).toMatch(new RegExp(`^The grant on key ${K.grantOut} gives Decrypt, GenerateDataKey to grantee principal "arn:aws:iam::${X}:role/Partner"`));
     expect(first.findings.filter((x) => x.rule === 'live_policy_exposure').map((x) => x.detail).join('\n')).toMatch(/Statement\[1\] \("Anyone"\) allows kms:Decrypt, kms:GenerateDataKey\* to Principal "\*"/);
     expect(f('pending_deletion').detail).toMatch(/^PendingDeletion: KMS deletes the key on \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC \([56] days after the audit\) \(aliases: alias\/pending\)$/);
-    expect(f('disabled_key_in_use')).toMatchObject({ identity_arn: `arn:aws:iam::${A}:role/AppRole`, event_count: 2, detail: 'key is Disabled; 2 failed call(s): Decrypt DisabledException' });
+    expect(f('disabled_key_in_use')).toMatchObject({ identity_arn: `arn:aws:iam::${A}:role/AppRole`, event_count: 3, detail: 'key is Disabled; 3 failed call(s): Decrypt DisabledException, GenerateDataKey DisabledException' });
     expect(f('material_expiry').detail).toMatch(/^imported key material expires on .* \((9|10) days after the audit; key is Enabled\)$/);
     expect(f('key_unreadable').detail).toMatch(/^GetKeyPolicy: AccessDeniedException \(User: .* is not authorized to perform: kms:GetKeyPolicy/);
     expect(f('unused_key').detail).toMatch(/^no cryptographic use in the 90 days before the audit \(key is Enabled\); last used \d{4}-\d\d-\d\d$/);
