@@ -228,8 +228,9 @@ describe('keytrail keys audit --profile', () => {
     const before = server.calls.length;
     const { AWS_ACCESS_KEY_ID: _k, AWS_SECRET_ACCESS_KEY: _s, AWS_REGION: _r, ...rest } = env;
     // The test's own key and region left out: the profile is to supply both.
-    const r = await runCli(['keys', 'audit', '--profile', 'audit', '--endpoint-url', server.endpoint, '--db', `${work.dir}/profile.duckdb`, '--format', 'json'], {
-      ...rest, AWS_CONFIG_FILE: `${work.dir}/config`, AWS_SHARED_CREDENTIALS_FILE: `${work.dir}/credentials`,
+    // ... and the endpoint from AWS_ENDPOINT_URL, as the SDK reads it for every service.
+    const r = await runCli(['keys', 'audit', '--profile', 'audit', '--db', `${work.dir}/profile.duckdb`, '--format', 'json'], {
+      ...rest, AWS_ENDPOINT_URL: server.endpoint, AWS_CONFIG_FILE: `${work.dir}/config`, AWS_SHARED_CREDENTIALS_FILE: `${work.dir}/credentials`,
     });
     expect(r.stderr).toMatch(/audited 1 keys in 1 region\(s\) of 1 account\(s\)/);
     expect(r.code).toBe(0);

@@ -1,6 +1,6 @@
 // One audit run: resolve the accounts and regions, read every scope through KMS, keep the result.
 
-import { readScope, type CallError, type ScopeRead } from './client.js';
+import { readScope, type ScopeRead } from './client.js';
 import { kmsClient, resolveTargets, type ConnectOptions, type Target } from './targets.js';
 import type { RunRecord } from './snapshot.js';
 
@@ -34,7 +34,7 @@ export async function readInventory(options: AuditOptions): Promise<AuditRead> {
       }
     }
   }
-  const unreachable = failures.map((f) => ({ account: f.account ?? '', error: f.error as CallError }));
+  const unreachable = failures.map((f) => ({ account: f.account ?? '', error: f.error }));
   return {
     startedAt, finishedAt: new Date(), scopes, unreachable, targets,
     options: { regions: options.regions, roleArns: options.roleArns, endpointUrl: options.endpointUrl ?? null, profile: options.profile ?? null },
