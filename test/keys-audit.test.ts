@@ -232,6 +232,21 @@ describe('keys audit against a KMS endpoint', () => {
   }, 60_000);
 });
 
+describe('a KMS-only endpoint', () => {
+  it('audits the credential chain\'s region, and takes the account from the key ARNs when there is no STS to ask', async () => {
+    const only = await startKmsServer({ callerAccount: B, accessKeys: { AKIAAUDITEXAMPLE: 'secret' }, only: ['kms'] });
+    try {
+      const key = only.addKey(B, E1, { rotation: { enabled: false } });
+      const read = await readInventory({ endpointUrl: only.endpoint, roleArns: [], regions: null, concurrency: 2 });
+      expect(read.targets.map((t) => [t.account, t.regions, t.regionsFrom])).toEqual([[B, [E1], 'credential chain']]);
+      expect(read.scopes.map((s) => [s.account, s.status, s.keys.map((k) => k.keyArn)])).toEqual([[B, 'ok', [key]]]);
+      expect(only.calls.map((c) => c.service)).toEqual(Array(only.calls.length).fill('kms'));
+    } finally {
+      await only.stop();
+    }
+  }, 60_000);
+});
+
 describe('two audits: what changed', () => {
   it('reports a changed policy, a new grant, rotation turned off and a key scheduled for deletion, and nothing else', async () => {
     const db = `${work.dir}/diff.duckdb`;

@@ -28,8 +28,9 @@ options:
   --role-arn ARN            audit the account of this role (STS AssumeRole); repeat for several
                             accounts (default: the credential chain's own account)
   --profile NAME            the shared config / credentials profile to use
-  --endpoint-url URL        a KMS-compatible endpoint, also used for STS, Account and Access
-                            Analyzer (else AWS_ENDPOINT_URL_KMS / AWS_ENDPOINT_URL)
+  --endpoint-url URL        a KMS-compatible endpoint, also asked for STS, Account and Access
+                            Analyzer when it speaks them (else AWS_ENDPOINT_URL_KMS /
+                            AWS_ENDPOINT_URL)
   --db FILE                 database file (default ${DEFAULT_DB})
   --trusted-accounts IDS    comma-separated account ids inside the zone of trust
   --config FILE             JSON {"trustedAccounts": [...], "trustedOrgIds": ["o-..."]}

@@ -5,7 +5,8 @@
 import { ListAnalyzersCommand, ListFindingsCommand, type AnalyzerSummary, type FindingSummary, type ListFindingsCommandOutput } from '@aws-sdk/client-accessanalyzer';
 import type { Finding } from '../detect/run.js';
 import { callError, type CallError } from './client.js';
-import { analyzerClient, type ConnectOptions, type Target } from './targets.js';
+import type { AuditedTarget } from './audit.js';
+import { analyzerClient, type ConnectOptions } from './targets.js';
 
 export interface AnalyzerScope {
   account: string;
@@ -15,7 +16,7 @@ export interface AnalyzerScope {
   error: CallError | null;
 }
 
-export async function readAnalyzerFindings(options: ConnectOptions, targets: Target[]): Promise<AnalyzerScope[]> {
+export async function readAnalyzerFindings(options: ConnectOptions, targets: AuditedTarget[]): Promise<AnalyzerScope[]> {
   const out: AnalyzerScope[] = [];
   for (const target of targets) {
     for (const region of target.regions) {

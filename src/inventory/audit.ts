@@ -14,8 +14,11 @@ export interface AuditOptions extends ConnectOptions {
   progress?: (line: string) => void;
 }
 
+/** A target whose account is known: after the run, every target's is. */
+export type AuditedTarget = Target & { account: string };
+
 export interface AuditRead extends RunRecord {
-  targets: Target[];
+  targets: AuditedTarget[];
 }
 
 export async function readInventory(options: AuditOptions): Promise<AuditRead> {
@@ -26,7 +29,8 @@ export async function readInventory(options: AuditOptions): Promise<AuditRead> {
     for (const region of target.regions) {
       const kms = kmsClient(options, target, region);
       try {
-        const scope = await readScope(kms, target.account, region, options.concurrency);
+        const scope = await readScope(kms, target.account ?? '', region, options.concurrency);
+        if (target.account === null) target.account = scope.account = accountOf(scope);
         options.progress?.(`${target.account} ${region}: ${scope.status === 'ok' ? `${scope.keys.length} keys` : `failed (${scope.error!.code})`}`);
         scopes.push(scope);
       } finally {
@@ -36,9 +40,15 @@ export async function readInventory(options: AuditOptions): Promise<AuditRead> {
   }
   const unreachable = failures.map((f) => ({ account: f.account ?? '', error: f.error }));
   return {
-    startedAt, finishedAt: new Date(), scopes, unreachable, targets,
+    startedAt, finishedAt: new Date(), scopes, unreachable, targets: targets.map((t) => ({ ...t, account: t.account ?? 'unknown' })),
     options: { regions: options.regions, roleArns: options.roleArns, endpointUrl: options.endpointUrl ?? null, profile: options.profile ?? null },
   };
+}
+
+/** The account a scope's ARNs name (every region has the predefined alias/aws/... aliases). */
+function accountOf(scope: ScopeRead): string {
+  const arn = scope.keys[0]?.keyArn ?? scope.aliases.find((a) => a.AliasArn)?.AliasArn;
+  return arn?.split(':')[4] || 'unknown';
 }
 
 /** Keys with at least one failed call, scopes that failed, accounts not reached. */

@@ -24,7 +24,8 @@ export interface ConnectOptions {
 }
 
 export interface Target {
-  account: string;
+  /** null until KMS answers, when the endpoint has no STS to ask (a KMS-only compatible endpoint). */
+  account: string | null;
   /** Where the credentials come from: 'credential chain' or the role ARN. */
   via: string;
   /** Temporary credentials of an assumed role; undefined: the credential chain. */
@@ -86,10 +87,7 @@ export async function resolveTargets(
   const failures: TargetFailure[] = [];
   try {
     const accounts: Array<Omit<Target, 'regions' | 'regionsFrom'>> = [];
-    if (options.roleArns.length === 0) {
-      const me = await sts.send(new GetCallerIdentityCommand({}));
-      accounts.push({ account: me.Account!, via: 'credential chain' });
-    }
+    if (options.roleArns.length === 0) accounts.push({ account: await callerAccount(sts), via: 'credential chain' });
     for (const role of options.roleArns) {
       try {
         const r = await sts.send(new AssumeRoleCommand({ RoleArn: role, RoleSessionName: 'keytrail-keys-audit', DurationSeconds: 3600 }));
@@ -111,12 +109,25 @@ export async function resolveTargets(
       const listed = await enabledRegions(options, a, home);
       if (listed) targets.push({ ...a, regions: listed, regionsFrom: 'ListRegions' });
       else if (home) targets.push({ ...a, regions: [home], regionsFrom: 'credential chain' });
-      else throw new NoRegionError(`account ${a.account}: its enabled regions cannot be listed and no region is configured: pass --regions or set AWS_REGION`);
+      else throw new NoRegionError(`account ${a.account ?? '(unknown)'}: its enabled regions cannot be listed and no region is configured: pass --regions or set AWS_REGION`);
     }
   } finally {
     sts.destroy();
   }
   return { targets, failures };
+}
+
+/** Credentials that AWS refuses: the audit cannot start. */
+const REFUSED = new Set(['CredentialsProviderError', 'SignatureDoesNotMatch', 'InvalidClientTokenId', 'ExpiredToken', 'ExpiredTokenException', 'UnrecognizedClientException']);
+
+/** The credential chain's account (STS GetCallerIdentity); null when the endpoint has no STS. */
+async function callerAccount(sts: STSClient): Promise<string | null> {
+  try {
+    return (await sts.send(new GetCallerIdentityCommand({}))).Account ?? null;
+  } catch (err) {
+    if (REFUSED.has((err as Error).name)) throw err;
+    return null;
+  }
 }
 
 /** The account's enabled regions, or null when they cannot be listed (no permission, no such API). */

@@ -85,6 +85,8 @@ export interface KmsServerOptions {
   roles?: string[];
   /** Long-term access keys and their secrets: requests signed with others, or wrongly, are refused. */
   accessKeys: Record<string, string>;
+  /** Serve only these services (e.g. ['kms'], as a KMS-only compatible endpoint); others get 404. */
+  only?: string[];
   /** The largest page any list operation returns, whatever Limit asks (to exercise paging). */
   maxPage?: number;
 }
@@ -340,6 +342,11 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         json(err.status, { message: err.message }, { 'x-amzn-ErrorType': err.type }, 'application/json');
       }
     };
+    if (scope && options.only && !options.only.includes(service)) {
+      res.writeHead(404, { 'Content-Type': 'text/plain' });
+      res.end('Not Found');
+      return;
+    }
     try {
       if (!scope) throw new ServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token', 403);
       const [, accessKey, region] = scope;
