@@ -3,7 +3,8 @@
 
 import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './helpers/cli.js';
+import { runCli, startCli } from './helpers/cli.js';
+import { Store } from '../src/store/db.js';
 import { ingestFolder } from './helpers/ingest.js';
 import { startKmsServer, type KmsServer } from './helpers/kms-server.js';
 import { tempDir } from './helpers/log-objects.js';
@@ -101,6 +102,16 @@ describe('keytrail keys audit', () => {
     expect(differ[0].detail).toMatch(/444455556666/);
     expect(stderr).toMatch(new RegExp(`no active Access Analyzer in ${A} ${W1}`));
     expect(server.calls.filter((c) => c.service === 'access-analyzer').map((c) => c.op)).toEqual(['ListAnalyzers', 'ListAnalyzers', 'ListFindings']);
+  }, 60_000);
+
+  it('does not hold the database while it reads KMS: a reader can open it meanwhile', async () => {
+    const held = server.hold('ListKeys');
+    const run = startCli(['keys', 'audit', '--endpoint-url', server.endpoint, '--db', db, '--regions', W1], env);
+    await held.arrived;
+    const reader = await Store.open(db, { readOnly: true });
+    reader.close();
+    held.release();
+    expect((await run.done).code).toBe(0);
   }, 60_000);
 
   it('exits 4 when nothing could be read', async () => {

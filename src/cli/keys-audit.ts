@@ -112,19 +112,22 @@ export async function run(argv: string[]): Promise<number> {
     throw err;
   }
 
-  // Open the database first: a locked or unusable file fails before any AWS call.
-  const store = await Store.open(values.db!);
+  // A locked or unusable database fails before any AWS call; but the lock is not held while KMS
+  // is read (minutes for a large organization), so ingest, detect and report are not kept waiting.
+  (await Store.open(values.db!)).close();
+  const connect = { endpointUrl: values['endpoint-url'], profile: values.profile };
+  const progress = process.stderr.isTTY ? (line: string) => console.error(line) : undefined;
+  let read;
   try {
-    const connect = { endpointUrl: values['endpoint-url'], profile: values.profile };
-    const progress = process.stderr.isTTY ? (line: string) => console.error(line) : undefined;
-    let read;
-    try {
-      read = await readInventory({ ...connect, roleArns, regions, concurrency, progress });
-    } catch (err) {
-      if (err instanceof NoRegionError) throw new UsageError(err.message);
-      console.error(`keytrail keys audit: cannot start: ${(err as Error).name}: ${(err as Error).message}`);
-      return EXIT.failed;
-    }
+    read = await readInventory({ ...connect, roleArns, regions, concurrency, progress });
+  } catch (err) {
+    if (err instanceof NoRegionError) throw new UsageError(err.message);
+    console.error(`keytrail keys audit: cannot start: ${(err as Error).name}: ${(err as Error).message}`);
+    return EXIT.failed;
+  }
+  const analyzed = values['access-analyzer'] ? await readAnalyzerFindings(connect, read.targets) : null;
+  const store = await Store.open(values.db!, { waitMs: 10 * 60_000 });
+  try {
     await saveSnapshot(store, read);
 
     const engine = new DuckDBEngine(store);
@@ -133,13 +136,12 @@ export async function run(argv: string[]): Promise<number> {
       trust.trustedAccounts = [...new Set([...trust.trustedAccounts, ...read.targets.map((t) => t.account)])].sort();
     }
     let findings: Finding[] = (await runAuditChecks(engine, checks, trust, params)).filter(inThisRun(read));
-    if (values['access-analyzer']) {
-      const scopes = await readAnalyzerFindings(connect, read.targets);
-      for (const s of scopes) {
+    if (analyzed) {
+      for (const s of analyzed) {
         if (s.error) console.error(`keytrail keys audit: Access Analyzer in ${s.account} ${s.region}: ${s.error.code}: ${s.error.message}`);
         else if (!s.analyzer) console.error(`keytrail keys audit: no active Access Analyzer in ${s.account} ${s.region}: nothing to compare`);
       }
-      findings = sortFindings([...findings, ...compareWithAnalyzer(scopes, findings, `${utc(read.startedAt)!.replace(' ', 'T')}Z`)]);
+      findings = sortFindings([...findings, ...compareWithAnalyzer(analyzed, findings, `${utc(read.startedAt)!.replace(' ', 'T')}Z`)]);
     }
     console.log(formatFindings(findings, format));
 

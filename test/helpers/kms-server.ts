@@ -113,6 +113,8 @@ export interface KmsServer {
   /** Predefined aliases without a target, as every account has them (alias/aws/...). */
   addAlias(account: string, region: string, aliasName: string, targetKeyArn?: string): void;
   throttle(op: string, times: number): void;
+  /** Keeps the next call of an operation waiting: `arrived` resolves when it comes, release() answers it. */
+  hold(op: string): { arrived: Promise<void>; release: () => void };
   /** Answers an operation with an error for a whole account and region (ListKeys denied ...). */
   failScope(op: string, account: string, region: string, type: string, message?: string): void;
   fail(op: string, keyArn: string, type: string, message?: string): void;
@@ -142,6 +144,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
   const sessions = new Map<string, { account: string; token: string; secret: string }>(); // access key -> issued credentials
   const calls: ServerCall[] = [];
   const throttles = new Map<string, number>();
+  const holds = new Map<string, { arrive: () => void; released: Promise<void> }>();
   const failures: Array<{ op: string; arn: string; type: string; message: string }> = [];
   const scopeFailures: Array<{ op: string; scope: string; type: string; message: string }> = [];
   const noListRegions = new Set<string>();
@@ -370,6 +373,12 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         const op = target.slice('TrentService.'.length);
         const body = JSON.parse(text || '{}') as Record<string, unknown>;
         calls.push({ service, accessKey, op, account, region, body });
+        const held = holds.get(op);
+        if (held) {
+          holds.delete(op);
+          held.arrive();
+          await held.released;
+        }
         const left = throttles.get(op) ?? 0;
         if (left > 0) {
           throttles.set(op, left - 1);
@@ -470,6 +479,13 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     },
     throttle(op, times) {
       throttles.set(op, (throttles.get(op) ?? 0) + times);
+    },
+    hold(op) {
+      let arrive!: () => void;
+      let release!: () => void;
+      const arrived = new Promise<void>((resolve) => (arrive = resolve));
+      holds.set(op, { arrive, released: new Promise<void>((resolve) => (release = resolve)) });
+      return { arrived, release };
     },
     failScope(op, account, region, type, message) {
       scopeFailures.push({ op, scope: `${account}:${region}`, type, message: message ?? `User: arn:aws:iam::${account}:user/auditor is not authorized to perform: kms:${op} on resource: *` });
