@@ -149,7 +149,7 @@ describe('keytrail report numbers', () => {
     const { code } = await runCli(['report', '--db', db, '--format', 'csv', '--out', out, '--no-findings']);
     expect(code).toBe(0);
     expect(readdirSync(out).sort()).toEqual([
-      'daily_keys.csv', 'daily_principals.csv', 'daily_totals.csv', 'findings.csv', 'key_callers.csv', 'key_operations.csv',
+      'daily_keys.csv', 'daily_principals.csv', 'daily_totals.csv', 'findings.csv', 'key_callers.csv', 'key_configuration.csv', 'key_operations.csv',
       'keys.csv', 'principal_operations.csv', 'principals.csv', 'scope.csv', 'summary.csv',
     ]);
     const table = (name: string) => parseCsv(readFileSync(join(out, `${name}.csv`), 'utf8'));

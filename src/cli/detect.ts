@@ -1,10 +1,11 @@
 // keytrail detect: runs the detections of queries/detections on the database and prints findings.
 
 import type { QueryEngine } from '../engine.js';
-import { DetectionError, ParamError, atOrAbove, parseParamOverrides, runDetections, type Finding } from '../detect/run.js';
+import { DetectionError, ParamError, atOrAbove, parseParamOverrides, runDetections, sortFindings, type Finding } from '../detect/run.js';
 import { explainRule, formatExplanation } from '../detect/explain.js';
 import { RuleError, SEVERITIES, loadRules, type Rule, type Severity } from '../detect/rules.js';
 import { TrustError, loadTrustConfig, parseAccountList, resolveTrust } from '../detect/trust.js';
+import { auditFindings } from '../inventory/checks.js';
 import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, waitMs } from './args.js';
 import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, openEngine } from './engine-options.js';
 import { formatRows, wrap } from './format.js';
@@ -18,7 +19,8 @@ const HELP = `usage: keytrail detect [options]
 Runs the detections (one SQL file each in queries/detections) on the database, read-only, and
 prints their findings, worst first. Each finding: rule, severity, title, identity_arn, source_ip,
 key_arn, account_id, first_seen, last_seen (UTC), event_count, detail, and attack (the rule's
-MITRE ATT&CK techniques).
+MITRE ATT&CK techniques). When the database holds a live audit (keytrail keys audit), the findings
+of its checks are included unless --rule is given.
 
 options:
   --db FILE                 database file (default ${DEFAULT_DB})
@@ -127,6 +129,8 @@ export async function run(argv: string[]): Promise<number> {
       return EXIT.ok;
     }
     findings = await runDetections(engine, rules, { since, trust, params });
+    // The configuration findings of the latest `keytrail keys audit`, unless --rule picks rules.
+    if (values.rule === undefined) findings = sortFindings([...findings, ...(await auditFindings(engine, trust))]);
   } catch (err) {
     const message = err instanceof DetectionError ? err.message : engineErrorMessage(err);
     if (message === null) throw err;

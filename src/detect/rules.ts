@@ -5,7 +5,8 @@
 //   -- severity: low | medium | high          (required)
 //   -- description: What it finds and why;    (required; indented `--` lines continue a field)
 //   --   continued here.
-//   -- attack: T1485, T1555.006               (required; MITRE ATT&CK technique ids, carried by findings)
+//   -- attack: T1485, T1555.006               (required; MITRE ATT&CK technique ids, carried by findings;
+//                                             'none' for a hygiene check that names no technique)
 //   -- params: baseline_days=14, factor=10    (optional; defaults, bound as $baseline_days ...)
 //   -- analyze: key_policy | grant            (optional; a TypeScript post-step, see analyze.ts)
 //   -- dialect: how the Trino/Athena form differs (optional, free text)
@@ -116,7 +117,9 @@ export function parseRule(text: string, file: string): Rule {
   const severity = required('severity');
   if (!SEVERITIES.includes(severity as Severity)) fail(`severity '${severity}' is not one of ${SEVERITIES.join(', ')}`);
   const description = required('description');
-  const attack = required('attack').split(',').map((t) => t.trim());
+  // 'none' for a hygiene check that names no technique (a key nobody uses).
+  const attackText = required('attack');
+  const attack = attackText === 'none' ? [] : attackText.split(',').map((t) => t.trim());
   for (const t of attack) if (!TECHNIQUE_RE.test(t)) fail(`attack: '${t}' is not a MITRE ATT&CK technique id (T1485, T1555.006)`);
   const params = parseParams(fields.get('params') ?? '', fail);
   const analyzeText = fields.get('analyze') ?? null;

@@ -11,7 +11,7 @@ import type { FindingsProvider } from './findings.js';
 import {
   SEVERITY_ORDER,
   type DailyKeyRow, type DailyPrincipalRow, type DailyTotalRow, type FindingsScope, type FindingsSection, type Gap,
-  type IngestInfo, type KeyCallerRow, type KeyOperationRow, type KeyRow, type KeyState, type OperationCounts,
+  type IngestInfo, type KeyCallerRow, type KeyConfigRow, type KeyOperationRow, type KeyRow, type KeyState, type OperationCounts,
   type PrincipalOperationRow, type PrincipalRow, type Report, type ReportOptions, type ScopeRow, type Severity, type Summary,
 } from './model.js';
 import { loadSections } from './sections.js';
@@ -68,6 +68,8 @@ export async function collectReport(engine: QueryEngine, options: ReportOptions,
     daily_principals: (await rows('daily_principals')).map(toDailyPrincipal),
     daily_keys: (await rows('daily_keys')).map(toDailyKey),
     findings: await collectFindings(engine, scope, findings),
+    // Only a database with the inventory tables has a live audit; elsewhere the section is just empty.
+    key_configuration: (await relationExists(engine, 'inventory_current_keys')) ? (await rows('key_configuration')).map(toKeyConfig) : [],
     ingest: ingestRows?.[0] ? toIngest(ingestRows[0]) : null,
     key_state_available: keyStates !== null,
     gaps,
@@ -178,6 +180,13 @@ const toKey = (r: Row, state: KeyState): KeyRow => ({
   aws_region: strOrNull(r.aws_region), calls: num(r.calls), ...operations(r), callers: num(r.callers),
   source_ips: num(r.source_ips), errors: num(r.errors), error_rate: num(r.error_rate), policy_changes: num(r.policy_changes),
   first_seen: str(time(r.first_seen)), last_seen: str(time(r.last_seen)), ...state,
+});
+
+const toKeyConfig = (r: Row): KeyConfigRow => ({
+  key_arn: str(r.key_arn), account_id: str(r.account_id), aws_region: str(r.aws_region), aliases: strOrNull(r.aliases),
+  key_state: strOrNull(r.key_state), key_manager: strOrNull(r.key_manager), key_spec: strOrNull(r.key_spec), origin: strOrNull(r.origin),
+  rotation: strOrNull(r.rotation), deletion_date: time(r.deletion_date), material_expires: time(r.material_expires),
+  grants: num(r.grants), tags: strOrNull(r.tags), unreadable: strOrNull(r.unreadable), audited_at: str(time(r.audited_at)),
 });
 
 const toKeyCaller = (r: Row): KeyCallerRow => ({

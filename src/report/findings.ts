@@ -5,6 +5,7 @@ import type { QueryEngine } from '../engine.js';
 import { loadRules } from '../detect/rules.js';
 import { runDetections, type Finding } from '../detect/run.js';
 import { resolveTrust, type TrustConfig } from '../detect/trust.js';
+import { auditFindings } from '../inventory/checks.js';
 import type { FindingsScope } from './model.js';
 
 /** Runs detections for a report; the report works without one (it says findings are unavailable). */
@@ -18,6 +19,8 @@ export function detectFindingsWith(trustedAccounts: string[] | null, config: Tru
   return async (engine, scope) => {
     const trust = await resolveTrust(engine, trustedAccounts, config);
     const findings = await runDetections(engine, loadRules(), { since: scope.since, trust });
+    // The latest live audit's configuration findings, as keytrail detect adds them (dated by the audit).
+    findings.push(...(await auditFindings(engine, trust)));
     return findings.filter((f) => inScope(f, scope));
   };
 }

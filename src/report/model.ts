@@ -195,6 +195,27 @@ export interface Gap {
   reason: string;
 }
 
+/** A key as the latest live audit (keytrail keys audit) read it. */
+export interface KeyConfigRow {
+  key_arn: string;
+  account_id: string;
+  aws_region: string;
+  aliases: string | null;
+  key_state: string | null;
+  key_manager: string | null;
+  key_spec: string | null;
+  origin: string | null;
+  /** 'on (365 days)', 'off', 'n/a' (cannot be rotated automatically), null (not read). */
+  rotation: string | null;
+  deletion_date: string | null;
+  material_expires: string | null;
+  grants: number;
+  tags: string | null;
+  /** The calls that failed for the key, or null. */
+  unreadable: string | null;
+  audited_at: string;
+}
+
 export interface Report {
   meta: ReportMeta;
   summary: Summary;
@@ -208,6 +229,8 @@ export interface Report {
   daily_principals: DailyPrincipalRow[];
   daily_keys: DailyKeyRow[];
   findings: FindingsSection;
+  /** Empty when the database holds no live audit (or the engine has no inventory tables). */
+  key_configuration: KeyConfigRow[];
   /** Null when the engine has no ingest manifest (Athena). */
   ingest: IngestInfo | null;
   /** Whether kms_key_state was there: when not, the keys' state columns are all null. */
@@ -218,7 +241,7 @@ export interface Report {
 /** The tables of a report, by name: one CSV file each, in this order. */
 export const TABLES = [
   'summary', 'scope', 'principals', 'principal_operations', 'keys', 'key_callers', 'key_operations',
-  'daily_totals', 'daily_principals', 'daily_keys', 'findings',
+  'daily_totals', 'daily_principals', 'daily_keys', 'findings', 'key_configuration',
 ] as const;
 export type TableName = (typeof TABLES)[number];
 
@@ -246,6 +269,10 @@ export const TABLE_COLUMNS: Record<TableName, readonly string[]> = {
   findings: [
     'severity', 'rule', 'title', 'identity_arn', 'source_ip', 'key_arn', 'account_id', 'first_seen', 'last_seen',
     'event_count', 'detail',
+  ],
+  key_configuration: [
+    'key_arn', 'account_id', 'aws_region', 'aliases', 'key_state', 'key_manager', 'key_spec', 'origin', 'rotation',
+    'deletion_date', 'material_expires', 'grants', 'tags', 'unreadable', 'audited_at',
   ],
 };
 

@@ -24,7 +24,7 @@ export function renderHtml(report: Report): string {
   const empty = report.summary.calls === 0;
   const body = empty
     ? `<section class="card empty" id="no-data"><h2>No KMS events</h2><p>${esc(noDataText(report))}</p></section>`
-    : [findingsSection(report), activitySection(report), principalsSection(report), keysSection(report), scopeSection(report)].join('\n');
+    : [findingsSection(report), activitySection(report), principalsSection(report), keysSection(report), keyConfigSection(report), scopeSection(report)].join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -253,6 +253,24 @@ function keyRow(k: KeyRow, report: Report, callers: KeyCallerRow[], ops: Array<{
     `<td class="when" data-v="${esc(k.last_policy_change ?? '')}">${policy}</td>` +
     timeCell(k.last_seen) +
     '</tr>';
+}
+
+/** The live audit's view of every key; nothing when the database holds no audit. */
+function keyConfigSection(report: Report): string {
+  if (report.key_configuration.length === 0) return '';
+  const cell = (v: string | null) => `<td>${v ? esc(v) : '<span class="muted">—</span>'}</td>`;
+  const rows = report.key_configuration.map((k) => `<tr>${keyCell(k.key_arn)}${cell(k.aliases)}` +
+    `<td><span class="state state-${esc(/^[A-Za-z]+$/.test(k.key_state ?? '') ? k.key_state! : 'unknown')}">${esc(k.key_state ?? 'unknown')}</span></td>` +
+    `${cell(k.key_manager)}${cell(k.key_spec)}${cell(k.origin)}${cell(k.rotation)}${timeCell(k.deletion_date)}${timeCell(k.material_expires)}` +
+    `${numCell(k.grants)}${cell(k.tags)}<td class="${k.unreadable ? 'bad' : ''}">${k.unreadable ? esc(k.unreadable) : '<span class="muted">—</span>'}</td></tr>`).join('\n');
+  return `<section class="card table" id="key-configuration">
+<h2>Key configuration <span class="muted">${formatInt(report.key_configuration.length)}</span></h2>
+<p class="lead">Every key as the latest keytrail keys audit read it through the KMS API (audited ${esc(report.key_configuration[0].audited_at)}), used or not.</p>
+<div class="scroll"><table class="sortable" id="key-configuration-table">
+<thead><tr>${th('Key', 'text', undefined, 'wide')}${th('Aliases', 'text')}${th('State', 'text')}${th('Manager', 'text')}${th('Spec', 'text')}${th('Origin', 'text')}${th('Rotation', 'text')}${th('Deletion', 'text')}${th('Material expires', 'text')}${th('Grants', 'num')}${th('Tags', 'text')}${th('Could not read', 'text')}</tr></thead>
+<tbody>
+${rows}
+</tbody></table></div></section>`;
 }
 
 // ---- accounts and regions; about ---------------------------------------------------------------

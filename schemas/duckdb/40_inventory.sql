@@ -1,0 +1,130 @@
+-- The live KMS inventory (keytrail keys audit): one snapshot per run, beside the CloudTrail history.
+--
+--   inventory_runs      one row per audit run; run_id grows by one per run. Times are UTC.
+--   inventory_scopes    the accounts and regions a run read, each 'ok' (ListKeys and ListAliases read
+--                       to the end) or 'failed' (with the error): a snapshot only speaks for its scopes.
+--   inventory_keys      DescribeKey per key (metadata as KMS returned it, plus the columns checks use);
+--                       a key whose DescribeKey failed keeps its ARN and NULL metadata.
+--   inventory_aliases   ListAliases per scope (aliases without a target key included).
+--   inventory_policies  GetKeyPolicy (the 'default' policy, as text).
+--   inventory_rotation  GetKeyRotationStatus: rotation_supported false when KMS answered
+--                       UnsupportedOperationException (asymmetric, HMAC, imported, custom key store).
+--   inventory_grants    ListGrants; inventory_tags: ListResourceTags.
+--   inventory_errors    every call that failed for a key (or a scope: key_arn NULL), with KMS's error.
+-- Views: inventory_current_scopes (the latest 'ok' run per account and region), inventory_previous_scopes
+-- (the one before it), inventory_current_keys (the keys of the current scopes, with audited_at).
+
+CREATE TABLE IF NOT EXISTS inventory_runs (
+    run_id          INTEGER PRIMARY KEY,
+    started_at      TIMESTAMP NOT NULL,
+    finished_at     TIMESTAMP,
+    keys            INTEGER,
+    unreadable_keys INTEGER,
+    options         JSON
+);
+
+CREATE TABLE IF NOT EXISTS inventory_scopes (
+    run_id     INTEGER NOT NULL,
+    account_id VARCHAR NOT NULL,
+    aws_region VARCHAR NOT NULL,
+    status     VARCHAR NOT NULL,
+    error      VARCHAR,
+    PRIMARY KEY (run_id, account_id, aws_region)
+);
+
+CREATE TABLE IF NOT EXISTS inventory_keys (
+    run_id              INTEGER NOT NULL,
+    key_arn             VARCHAR NOT NULL,
+    key_id              VARCHAR NOT NULL,
+    account_id          VARCHAR NOT NULL,
+    aws_region          VARCHAR NOT NULL,
+    key_state           VARCHAR,
+    enabled             BOOLEAN,
+    key_manager         VARCHAR,
+    key_spec            VARCHAR,
+    key_usage           VARCHAR,
+    origin              VARCHAR,
+    description         VARCHAR,
+    creation_date       TIMESTAMP,
+    deletion_date       TIMESTAMP,
+    valid_to            TIMESTAMP,
+    expiration_model    VARCHAR,
+    custom_key_store_id VARCHAR,
+    multi_region        BOOLEAN,
+    metadata            JSON,
+    PRIMARY KEY (run_id, key_arn)
+);
+
+CREATE TABLE IF NOT EXISTS inventory_aliases (
+    run_id         INTEGER NOT NULL,
+    account_id     VARCHAR NOT NULL,
+    aws_region     VARCHAR NOT NULL,
+    alias_name     VARCHAR NOT NULL,
+    alias_arn      VARCHAR,
+    target_key_arn VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS inventory_policies (
+    run_id      INTEGER NOT NULL,
+    key_arn     VARCHAR NOT NULL,
+    policy_name VARCHAR NOT NULL,
+    policy      VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS inventory_rotation (
+    run_id               INTEGER NOT NULL,
+    key_arn              VARCHAR NOT NULL,
+    rotation_supported   BOOLEAN NOT NULL,
+    rotation_enabled     BOOLEAN,
+    rotation_period_days INTEGER,
+    next_rotation_date   TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS inventory_grants (
+    run_id             INTEGER NOT NULL,
+    key_arn            VARCHAR NOT NULL,
+    grant_id           VARCHAR NOT NULL,
+    grant_name         VARCHAR,
+    grantee_principal  VARCHAR,
+    retiring_principal VARCHAR,
+    issuing_account    VARCHAR,
+    operations         VARCHAR[],
+    constraints        JSON,
+    creation_date      TIMESTAMP
+);
+
+CREATE TABLE IF NOT EXISTS inventory_tags (
+    run_id    INTEGER NOT NULL,
+    key_arn   VARCHAR NOT NULL,
+    tag_key   VARCHAR NOT NULL,
+    tag_value VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS inventory_errors (
+    run_id        INTEGER NOT NULL,
+    account_id    VARCHAR NOT NULL,
+    aws_region    VARCHAR NOT NULL,
+    key_arn       VARCHAR,
+    operation     VARCHAR NOT NULL,
+    error_code    VARCHAR,
+    error_message VARCHAR
+);
+
+CREATE OR REPLACE VIEW inventory_current_scopes AS
+SELECT account_id, aws_region, max(run_id) AS run_id
+FROM inventory_scopes
+WHERE status = 'ok'
+GROUP BY account_id, aws_region;
+
+CREATE OR REPLACE VIEW inventory_previous_scopes AS
+SELECT s.account_id, s.aws_region, max(s.run_id) AS run_id
+FROM inventory_scopes s
+JOIN inventory_current_scopes c ON c.account_id = s.account_id AND c.aws_region = s.aws_region AND s.run_id < c.run_id
+WHERE s.status = 'ok'
+GROUP BY s.account_id, s.aws_region;
+
+CREATE OR REPLACE VIEW inventory_current_keys AS
+SELECT k.*, r.started_at AS audited_at
+FROM inventory_keys k
+JOIN inventory_current_scopes c ON c.run_id = k.run_id AND c.account_id = k.account_id AND c.aws_region = k.aws_region
+JOIN inventory_runs r ON r.run_id = k.run_id;
