@@ -1,6 +1,6 @@
--- kms_events over the raw CloudTrail table: the KMS events in the shape of the local table, so
--- that every detection and report runs on it unchanged. The mapping is the local ingest's own,
--- schemas/cloudtrail/normalize.sql, translated to Trino by src/athena/dialect.ts; callers resolve
+-- kms_events (and trail_events, the trail's own CloudTrail events) over the raw CloudTrail table:
+-- the events of one source in the shape of the local table, so that every detection and report runs
+-- on it unchanged. The mapping is the local ingest's own, schemas/cloudtrail/normalize.sql, translated to Trino by src/athena/dialect.ts; callers resolve
 -- through {{principals}} (principals.sql over the whole trail, every service: it reads the trail's
 -- objects a second time). Differences from an ingested table: no de-duplication (an event
 -- CloudTrail delivered twice counts twice), record_hash is NULL, resources is JSON with lowercase

@@ -127,14 +127,20 @@ export function rawPrincipalsViewDdl(o: Pick<CloudTrailDdlOptions, 'table'> & { 
   });
 }
 
-/** kms_events over the raw CloudTrail table, through the local ingest's own normalize.sql. */
-export function rawKmsEventsViewDdl(o: Pick<CloudTrailDdlOptions, 'table' | 'view'> & { principals?: string }): string {
+/**
+ * kms_events (or, for eventSource cloudtrail.amazonaws.com, trail_events) over the raw CloudTrail
+ * table, through the local ingest's own normalize.sql.
+ */
+export function rawKmsEventsViewDdl(
+  o: Pick<CloudTrailDdlOptions, 'table' | 'view'> & { principals?: string; eventSource?: 'kms.amazonaws.com' | 'cloudtrail.amazonaws.com' },
+): string {
   const source = name(o.table ?? 'cloudtrail_logs', '--table');
+  const eventSource = o.eventSource ?? 'kms.amazonaws.com';
   const records = `(SELECT t.*, "$path" AS source_object, CAST(NULL AS varchar) AS record_hash,
          replace(t."timestamp", '/', '-') AS record_ref
-     FROM ${source} t WHERE t.eventsource = 'kms.amazonaws.com')`;
+     FROM ${source} t WHERE t.eventsource = '${eventSource}')`;
   return template('30_kms_events_view.sql', {
-    view: name(o.view ?? 'kms_events', '--view'),
+    view: name(o.view ?? (eventSource === 'kms.amazonaws.com' ? 'kms_events' : 'trail_events'), '--view'),
     principals: name(o.principals ?? 'keytrail_principals', '--principals-view'),
     columns: KMS_EVENTS_COLUMNS.map((c) => `n.${c}`).join(', '),
     normalized: fromDuckDb(cloudTrailSql('normalize', { records: RECORDS, principals: PRINCIPALS }), {

@@ -110,6 +110,7 @@ export async function run(argv: string[]): Promise<number> {
         }),
         rawPrincipalsViewDdl({ table }),
         rawKmsEventsViewDdl({ table, view: values.view }),
+        rawKmsEventsViewDdl({ table, eventSource: 'cloudtrail.amazonaws.com' }),
       );
     }
     ddl.push(catalogueViewDdl());

@@ -128,7 +128,7 @@ export async function run(argv: string[]): Promise<number> {
       console.log(format === 'table' ? formatExplanation(explanation) : JSON.stringify(explanation, null, format === 'json' ? 2 : undefined));
       return EXIT.ok;
     }
-    findings = await runDetections(engine, rules, { since, trust, params });
+    findings = await runDetections(engine, rules, { since, trust, params, onSkip: (rule, why) => console.error(`keytrail detect: ${rule} skipped: ${why}`) });
     // The configuration findings of the latest `keytrail keys audit`, unless --rule picks rules.
     if (values.rule === undefined) findings = sortFindings([...findings, ...(await auditFindings(engine, trust))]);
   } catch (err) {

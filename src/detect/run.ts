@@ -30,7 +30,15 @@ export interface RunOptions {
   since: string | null;
   trust: Trust;
   params?: ParamOverrides;
+  /** Told of each rule left out because the engine lacks a table it reads (see OPTIONAL_TABLES). */
+  onSkip?: (rule: string, why: string) => void;
 }
+
+/**
+ * Tables a rule may read that not every engine has: the Parquet export on Athena holds kms_events
+ * only, so the trail-tampering rules (trail_events) are left out there, and said so.
+ */
+const OPTIONAL_TABLES = ['trail_events'];
 
 /** Bad --param: unknown rule or parameter, or a value of the wrong kind. */
 export class ParamError extends Error {}
@@ -55,9 +63,24 @@ export function atOrAbove(findings: Finding[], severity: Severity): Finding[] {
 
 /** Runs the rules one after the other; findings worst first, then by rule and time. */
 export async function runDetections(engine: QueryEngine, rules: Rule[], options: RunOptions): Promise<Finding[]> {
+  const missing = await missingTables(engine, rules);
   const findings: Finding[] = [];
-  for (const rule of rules) findings.push(...(await runRule(engine, rule, options)));
+  for (const rule of rules) {
+    const lacks = missing.find((t) => readsTable(rule, t));
+    if (lacks) options.onSkip?.(rule.id, `this engine has no ${lacks} table`);
+    else findings.push(...(await runRule(engine, rule, options)));
+  }
   return sortFindings(findings);
+}
+
+const readsTable = (rule: Rule, table: string) => new RegExp(`\\b${table}\\b`).test(rule.sql);
+
+async function missingTables(engine: QueryEngine, rules: Rule[]): Promise<string[]> {
+  const wanted = OPTIONAL_TABLES.filter((t) => rules.some((r) => readsTable(r, t)));
+  if (wanted.length === 0) return [];
+  const rows = await engine.query('SELECT table_name FROM information_schema.tables');
+  const present = new Set(rows.map((r) => String(r.table_name).toLowerCase()));
+  return wanted.filter((t) => !present.has(t));
 }
 
 export async function runRule(engine: QueryEngine, rule: Rule, options: RunOptions): Promise<Finding[]> {
