@@ -81,7 +81,7 @@ async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestO
   const limit = pLimit(options.concurrency);
   const maxBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
   const batchRecords = options.batchRecords ?? 65_536;
-  const batchBytes = options.batchBytes ?? 96 * 2 ** 20;
+  const batchBytes = options.batchBytes ?? 48 * 2 ** 20;
   const batchObjects = options.batchObjects ?? 50_000;
   const batchMs = (options.batchSeconds ?? 30) * 1000;
 
