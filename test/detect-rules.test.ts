@@ -95,7 +95,7 @@ describe('the shipped rules', () => {
       'access_denied_burst', 'alias_changed', 'cross_account_use', 'data_harvest', 'disabled_key_use', 'expired_key_material',
       'external_key_use', 'grant_exposure', 'key_loss', 'key_policy_exposure', 'key_region_change', 'key_store_changed',
       'key_store_loss', 'key_weakened', 'new_source_ip', 'pending_deletion_key_use', 'policy_lockout_bypass', 'root_use',
-      'secret_harvest', 'volume_spike',
+      'secret_harvest', 'trail_changed', 'trail_deleted', 'trail_logging_stopped', 'trail_selectors_weakened', 'volume_spike',
     ]);
     // Every rule names the ATT&CK techniques it watches for.
     for (const rule of rules) expect(rule.attack.length).toBeGreaterThan(0);

@@ -14,7 +14,7 @@ const A = '111111111111';
 const X = '999999999999';
 const E1 = 'us-east-1';
 const W1 = 'eu-west-1';
-const FIELDS = ['rule', 'severity', 'title', 'identity_arn', 'source_ip', 'key_arn', 'account_id', 'first_seen', 'last_seen', 'event_count', 'detail'];
+const FIELDS = ['rule', 'severity', 'title', 'identity_arn', 'source_ip', 'key_arn', 'account_id', 'first_seen', 'last_seen', 'event_count', 'detail', 'attack'];
 
 const root = { Sid: 'Enable IAM User Permissions', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${A}:root` }, Action: 'kms:*', Resource: '*' };
 const open = { Sid: 'Partner', Effect: 'Allow', Principal: { AWS: `arn:aws:iam::${X}:root` }, Action: 'kms:Decrypt', Resource: '*' };

@@ -247,8 +247,8 @@ describe('keytrail report edge cases', () => {
   it('without the key state view and without detections, says what is missing and reports the rest', async () => {
     const bare = join(dir, 'bare.duckdb');
     const store = await Store.open(bare);
-    await store.run(`INSERT INTO kms_events (event_id, record_hash, event_time, event_name, identity_arn, key_arn, account_id, source_object)
-      VALUES ('e1', 'h1', TIMESTAMP '2024-05-01 10:00:00', 'Decrypt', 'arn:aws:iam::111111111111:role/App',
+    await store.run(`INSERT INTO kms_events (event_key, event_id, record_hash, event_time, event_name, identity_arn, key_arn, account_id, source_object)
+      VALUES (md5_number('e1|h1'), 'e1', 'h1', TIMESTAMP '2024-05-01 10:00:00', 'Decrypt', 'arn:aws:iam::111111111111:role/App',
               'arn:aws:kms:us-east-1:111111111111:key/k1', '111111111111', 'x')`);
     await store.run('DROP VIEW kms_key_state');
     store.close();
