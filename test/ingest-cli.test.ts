@@ -71,6 +71,29 @@ describe('keytrail ingest (process)', () => {
     expect(await rows(db)).toBe(OBJECTS * KMS_PER_OBJECT);
   }, 120_000);
 
+  it('other commands read the database while an ingest loads it, and the counts are exact after', async () => {
+    const db = join(dir, 'busy.duckdb');
+    // Small batches and one slow worker: the ingest runs for seconds and commits many times.
+    const ingesting = startCli(['ingest', trail, '--db', db, '--workers', '1', '--concurrency', '1', '--batch-objects', '60']);
+    let finished = false;
+    void ingesting.done.then(() => (finished = true));
+    const seen: number[] = [];
+    while (!finished) {
+      const read = await runCli(['query', '--db', db, 'SELECT count(*) AS n FROM kms_events', '--format', 'json', '--wait', '30']);
+      if (finished) break;
+      if (read.code === 0) seen.push(JSON.parse(read.stdout)[0].n);
+      else expect(read.stderr).toMatch(/no such database/); // before the first commit made the file
+      await sleep(100);
+    }
+    expect((await ingesting.done).code).toBe(0);
+    // Readers got in during the run, each saw whole batches (whole objects), and counts only grew.
+    expect(seen.length).toBeGreaterThan(0);
+    for (const n of seen) expect(n % KMS_PER_OBJECT).toBe(0);
+    expect([...seen].sort((a, b) => a - b)).toEqual(seen);
+    expect(seen.some((n) => n > 0 && n < OBJECTS * KMS_PER_OBJECT)).toBe(true);
+    expect(await rows(db)).toBe(OBJECTS * KMS_PER_OBJECT);
+  }, 180_000);
+
   it('says what went wrong, with exit codes cron can act on', async () => {
     const small = join(dir, 'small');
     writeLogObject(small, logObjectKey('111111111111', 'us-east-1', '2024-05-01T00:05:00Z'), mixedRecords(2, 2));
