@@ -148,7 +148,8 @@ describe('detections on Athena', () => {
   it('scan far fewer bytes over the Parquet export than over the raw trail', async () => {
     const rows: Array<{ rule: string; parquet: number; raw: number }> = [];
     const trust = { trustedAccounts: summary.accounts, trustedOrgIds: [] };
-    for (const rule of loadRules()) {
+    // The rules over kms_events (the trail-tampering ones read trail_events, which the export has not).
+    for (const rule of loadRules().filter((r) => !/\btrail_events\b/.test(r.sql))) {
       const bytes = async (database: string) => {
         const e = athenaEngine(database);
         await runRule(e, rule, { since: null, trust });

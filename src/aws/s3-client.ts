@@ -50,3 +50,9 @@ export function splitS3Uri(uri: string): { bucket: string; prefix: string } | nu
   const prefix = m[2] === '' || m[2].endsWith('/') ? m[2] : `${m[2]}/`;
   return { bucket: m[1], prefix };
 }
+
+export function describeS3Error(err: unknown): string {
+  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  return `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}${status ? ` (HTTP ${status})` : ''}`;
+}

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { DeleteObjectsCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { makeS3Client, splitS3Uri } from '../aws/s3-client.js';
-import { describeS3Error } from '../source/s3.js';
+import { describeS3Error } from '../aws/s3-client.js';
 import { TABLE_DIR } from './layout.js';
 
 export interface ExportTarget {

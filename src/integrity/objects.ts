@@ -5,11 +5,13 @@
 
 import { opendir, readFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { S3Lister } from '../aws/s3-list.js';
 import { makeS3Client, splitS3Uri } from '../aws/s3-client.js';
 import { dayFolder, inRange, type DayRange } from '../source/layout.js';
 import { openLocalSource } from '../source/local.js';
-import { describeS3Error, openS3Source } from '../source/s3.js';
+import { describeS3Error } from '../aws/s3-client.js';
+import { openS3Source } from '../source/s3.js';
 import { SourceError, type LogSource } from '../source/source.js';
 import type { Locate } from './check.js';
 import { digestDay } from './digest.js';
@@ -130,14 +132,17 @@ async function getObject(client: S3Client, uri: string): Promise<StoredObject | 
   }
 }
 
-const HIGHEST = '\uffff'; // StartAfter prefix+HIGHEST skips everything under the prefix
 
 /**
  * Digest keys, listed region by region under AWSLogs/[<o-id>/]<account>/CloudTrail-Digest/<region>/.
  * Listing each region folder directly (not paging through AWSLogs/) is also what s3rver needs.
  */
 class DigestLister {
-  constructor(private readonly client: S3Client, private readonly bucket: string) {}
+  private readonly s3: S3Lister;
+
+  constructor(client: S3Client, private readonly bucket: string) {
+    this.s3 = new S3Lister(client, bucket);
+  }
 
   async *list(prefix: string, range: DayRange): AsyncGenerator<string> {
     const at = prefix.indexOf('AWSLogs/');
@@ -146,11 +151,13 @@ class DigestLister {
     for await (const folder of this.regionFolders(root, parts)) {
       const startAfter = range.since && folder.endsWith('/') && /CloudTrail-Digest\/[^/]+\/$/.test(folder)
         ? folder + dayFolder(range.since).slice(0, -1) : undefined;
-      for await (const key of this.keys(folder, startAfter)) {
-        const day = digestDay(key);
-        if (day === null) continue;
-        if (range.until !== null && day > range.until) break; // keys sort by day within a region
-        if (inRange(day, range)) yield `s3://${this.bucket}/${key}`;
+      pages: for await (const page of this.s3.pages(folder, startAfter)) {
+        for (const { Key: key } of page.Contents ?? []) {
+          const day = key ? digestDay(key) : null;
+          if (day === null) continue;
+          if (range.until !== null && day > range.until) break pages; // keys sort by day within a region
+          if (inRange(day, range)) yield `s3://${this.bucket}/${key}`;
+        }
       }
     }
   }
@@ -159,53 +166,16 @@ class DigestLister {
     const accountAt = parts[0]?.startsWith('o-') ? 1 : 0; // organization trails add AWSLogs/<o-id>/
     const here = root + parts.map((p) => `${p}/`).join('');
     if (parts.length <= accountAt) {
-      for await (const child of this.children(here)) yield* this.regionFolders(root, [...parts, child]);
+      for await (const child of this.s3.children(here)) yield* this.regionFolders(root, [...parts, child]);
     } else if (parts.length === accountAt + 1) {
       yield* this.regionFolders(root, [...parts, 'CloudTrail-Digest']);
     } else if (parts[accountAt + 1] !== 'CloudTrail-Digest') {
       return;
     } else if (parts.length === accountAt + 2) {
-      for await (const region of this.children(here)) yield `${here}${region}/`;
+      for await (const region of this.s3.children(here)) yield `${here}${region}/`;
     } else {
       yield here; // a region or a day folder given as the prefix
     }
   }
-
-  /** The distinct next path segments under a prefix, one request each (StartAfter skips the rest). */
-  private async *children(prefix: string): AsyncGenerator<string> {
-    let startAfter = prefix;
-    for (;;) {
-      const out = await this.send(prefix, startAfter, 1);
-      const key = out.Contents?.[0]?.Key;
-      if (!key) return;
-      const rest = key.slice(prefix.length);
-      const slash = rest.indexOf('/');
-      if (slash === -1) {
-        startAfter = key;
-        continue;
-      }
-      const child = rest.slice(0, slash);
-      yield child;
-      startAfter = `${prefix}${child}/${HIGHEST}`;
-    }
-  }
-
-  private async *keys(prefix: string, startAfter?: string): AsyncGenerator<string> {
-    let token: string | undefined;
-    do {
-      const out = await this.send(prefix, token ? undefined : startAfter, undefined, token);
-      for (const object of out.Contents ?? []) if (object.Key) yield object.Key;
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
-  }
-
-  private async send(prefix: string, startAfter?: string, maxKeys?: number, token?: string) {
-    try {
-      return await this.client.send(new ListObjectsV2Command({
-        Bucket: this.bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys, ContinuationToken: token,
-      }));
-    } catch (err) {
-      throw new SourceError(`s3://${this.bucket}/${prefix}: listing failed: ${describeS3Error(err)}`);
-    }
-  }
 }
+

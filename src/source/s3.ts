@@ -2,8 +2,9 @@
 // --endpoint-url or AWS_ENDPOINT_URL(_S3) for S3-compatible servers (path-style then).
 // Listing knows the CloudTrail layout, so a date range lists only the days in it.
 
-import { GetObjectCommand, ListObjectsV2Command, S3Client, type ListObjectsV2CommandOutput } from '@aws-sdk/client-s3';
-import { makeS3Client, splitS3Uri } from '../aws/s3-client.js';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { S3Lister } from '../aws/s3-list.js';
+import { describeS3Error, makeS3Client, splitS3Uri } from '../aws/s3-client.js';
 import { dayFolder, daysOf, deliveryDay, inRange, isLogObjectKey, type DayRange } from './layout.js';
 import { ReadError, SourceError, type LogObjectRef, type LogSource } from './source.js';
 
@@ -81,17 +82,15 @@ function hint(err: unknown): string {
   return '';
 }
 
-export function describeS3Error(err: unknown): string {
-  const e = err as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  return `${e.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e.message ?? String(err)}${status ? ` (HTTP ${status})` : ''}`;
-}
 
 const MAX_DAY_LISTINGS = 62;
-const HIGHEST = '\uffff'; // sorts after every ASCII key: StartAfter prefix+HIGHEST skips the whole prefix
 
 class Lister {
-  constructor(private readonly client: S3Client, private readonly bucket: string) {}
+  private readonly s3: S3Lister;
+
+  constructor(client: S3Client, private readonly bucket: string) {
+    this.s3 = new S3Lister(client, bucket);
+  }
 
   async *list(prefix: string, range: DayRange): AsyncGenerator<LogObjectRef> {
     if (range.since === null && range.until === null) {
@@ -108,7 +107,7 @@ class Lister {
 
   /** Every object under the prefix whose name says it is a log in range. */
   private async *listFiltered(prefix: string, range: DayRange, startAfter?: string): AsyncGenerator<LogObjectRef> {
-    for await (const page of this.pages(prefix, startAfter)) {
+    for await (const page of this.s3.pages(prefix, startAfter)) {
       for (const object of page.Contents ?? []) {
         const key = object.Key ?? '';
         if (!isLogObjectKey(key)) continue;
@@ -149,56 +148,15 @@ class Lister {
     const accountAt = parts[0]?.startsWith('o-') ? 1 : 0; // organization trails add AWSLogs/<o-id>/
     const here = root + parts.map((p) => `${p}/`).join('');
     if (parts.length <= accountAt) {
-      for await (const child of this.children(here)) yield* this.walk(root, [...parts, child]);
+      for await (const child of this.s3.children(here)) yield* this.walk(root, [...parts, child]);
     } else if (parts.length === accountAt + 1) {
       yield* this.walk(root, [...parts, 'CloudTrail']);
     } else if (parts[accountAt + 1] !== 'CloudTrail') {
       return;
     } else if (parts.length === accountAt + 2) {
-      for await (const region of this.children(here)) yield `${here}${region}/`;
+      for await (const region of this.s3.children(here)) yield `${here}${region}/`;
     } else if (parts.length === accountAt + 3) {
       yield here;
-    }
-  }
-
-  /**
-   * The distinct next path segments under a prefix, one request each (StartAfter skips the rest):
-   * works on every S3-compatible server, unlike Delimiter on nested keys.
-   */
-  private async *children(prefix: string): AsyncGenerator<string> {
-    let startAfter = prefix;
-    for (;;) {
-      const out = await this.send(prefix, startAfter, 1);
-      const key = out.Contents?.[0]?.Key;
-      if (!key) return;
-      const rest = key.slice(prefix.length);
-      const slash = rest.indexOf('/');
-      if (slash === -1) {
-        startAfter = key; // a file at this level
-        continue;
-      }
-      const child = rest.slice(0, slash);
-      yield child;
-      startAfter = `${prefix}${child}/${HIGHEST}`;
-    }
-  }
-
-  private async *pages(prefix: string, startAfter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
-    let token: string | undefined;
-    do {
-      const out = await this.send(prefix, token ? undefined : startAfter, undefined, token);
-      yield out;
-      token = out.IsTruncated ? out.NextContinuationToken : undefined;
-    } while (token);
-  }
-
-  private async send(prefix: string, startAfter?: string, maxKeys?: number, token?: string): Promise<ListObjectsV2CommandOutput> {
-    try {
-      return await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, StartAfter: startAfter, MaxKeys: maxKeys, ContinuationToken: token }),
-      );
-    } catch (err) {
-      throw new SourceError(`s3://${this.bucket}/${prefix}: listing failed: ${describeS3Error(err)}`);
     }
   }
 }
