@@ -33,10 +33,16 @@ WITH base AS (
                 ELSE 'aws' END                                             AS arn_partition,
            coalesce(r.useridentity.accountid, r.recipientaccountid)        AS caller_account,
            split_part(r.useridentity.principalid, ':', 1)                  AS unique_id,
-           json_extract_string(r.requestparameters, '$.keyId')             AS p_key_id,
-           json_extract_string(r.requestparameters, '$.targetKeyId')       AS p_target_key_id,
-           json_extract_string(r.requestparameters, '$.sourceKeyId')       AS p_source_key_id,
-           json_extract_string(r.requestparameters, '$.destinationKeyId')  AS p_destination_key_id,
+           coalesce(
+               CASE WHEN regexp_matches(json_extract_string(r.requestparameters, '$.keyId'), '^(arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+|[\w-]+)$')
+                    THEN json_extract_string(r.requestparameters, '$.keyId') END,
+               CASE WHEN regexp_matches(json_extract_string(r.requestparameters, '$.targetKeyId'), '^(arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+|[\w-]+)$')
+                    THEN json_extract_string(r.requestparameters, '$.targetKeyId') END,
+               CASE WHEN regexp_matches(json_extract_string(r.requestparameters, '$.sourceKeyId'), '^(arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+|[\w-]+)$')
+                    THEN json_extract_string(r.requestparameters, '$.sourceKeyId') END,
+               CASE WHEN regexp_matches(json_extract_string(r.requestparameters, '$.destinationKeyId'), '^(arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+|[\w-]+)$')
+                    THEN json_extract_string(r.requestparameters, '$.destinationKeyId') END
+           )                                                               AS key_param,
            json_extract_string(r.responseelements, '$.keyMetadata.arn')    AS created_key_arn,
            CAST(TRY_CAST(r.eventtime AS TIMESTAMPTZ) AT TIME ZONE 'UTC' AS TIMESTAMP) AS parsed_time
     FROM {{records}} r
@@ -48,18 +54,8 @@ keyed AS (
     SELECT b.*,
            coalesce(
                (list_extract(list_filter(b.resources, x -> regexp_matches(x.arn, '^arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+$')), 1)).arn,
-               CASE WHEN regexp_matches(b.p_key_id, '^arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+$') THEN b.p_key_id
-                    WHEN regexp_matches(b.p_key_id, '^[\w-]+$')
-                    THEN 'arn:' || b.arn_partition || ':kms:' || b.awsregion || ':' || b.caller_account || ':key/' || b.p_key_id END,
-               CASE WHEN regexp_matches(b.p_target_key_id, '^arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+$') THEN b.p_target_key_id
-                    WHEN regexp_matches(b.p_target_key_id, '^[\w-]+$')
-                    THEN 'arn:' || b.arn_partition || ':kms:' || b.awsregion || ':' || b.caller_account || ':key/' || b.p_target_key_id END,
-               CASE WHEN regexp_matches(b.p_source_key_id, '^arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+$') THEN b.p_source_key_id
-                    WHEN regexp_matches(b.p_source_key_id, '^[\w-]+$')
-                    THEN 'arn:' || b.arn_partition || ':kms:' || b.awsregion || ':' || b.caller_account || ':key/' || b.p_source_key_id END,
-               CASE WHEN regexp_matches(b.p_destination_key_id, '^arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+$') THEN b.p_destination_key_id
-                    WHEN regexp_matches(b.p_destination_key_id, '^[\w-]+$')
-                    THEN 'arn:' || b.arn_partition || ':kms:' || b.awsregion || ':' || b.caller_account || ':key/' || b.p_destination_key_id END,
+               CASE WHEN regexp_matches(b.key_param, '^arn:') THEN b.key_param
+                    ELSE 'arn:' || b.arn_partition || ':kms:' || b.awsregion || ':' || b.caller_account || ':key/' || b.key_param END,
                CASE WHEN regexp_matches(b.created_key_arn, '^arn:[\w-]+:kms:[\w-]+:\d{12}:key/.+$') THEN b.created_key_arn END
            ) AS key_arn,
            p.arn AS directory_arn

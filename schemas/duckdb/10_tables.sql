@@ -86,8 +86,7 @@ CREATE TABLE IF NOT EXISTS ingested_objects (
     status        VARCHAR NOT NULL,
     error         VARCHAR,
     run_id        BIGINT NOT NULL,
-    ingested_at   TIMESTAMP NOT NULL,
-    PRIMARY KEY (object_uri)
+    ingested_at   TIMESTAMP NOT NULL    -- one row per object_uri: a re-read replaces its row
 );
 
 CREATE TABLE IF NOT EXISTS ingest_runs (

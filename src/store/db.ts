@@ -26,8 +26,9 @@ export interface OpenOptions {
 
 // Ingest batches are bounded in bytes, so a writer needs little memory; the limit keeps DuckDB's
 // cache of the blocks it wrote from growing with the size of the table. One thread: the decode
-// workers keep every core busy meanwhile, and a second DuckDB thread fighting them took a 9k-object
-// ingest here from 8.6 s to 15.9 s.
+// workers keep the cores busy meanwhile. On a quiet machine one or two make no difference (the
+// benchmark trail: 15.3 s against 15.5 s); on a busy one a second thread fighting the workers took
+// a 9k-object ingest from 8.6 s to 15.9 s.
 const WRITER_SETTINGS = { memory_limit: '256MB', threads: '1' };
 
 const LOCK_RE = /Could not set lock on file .*Conflicting lock is held in (.*?) \(PID (\d+)\)/s;

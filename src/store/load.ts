@@ -159,8 +159,8 @@ export class Batch {
   }
 
   /**
-   * An object read again (changed in place, or failed before) replaces what it alone gave: its
-   * events that another object delivered too stay, attributed to that object.
+   * An object read again (changed in place, or failed before) replaces what it alone gave, and its
+   * manifest row: its events that another object delivered too stay, attributed to that object.
    */
   private async forgetReread(store: Store): Promise<void> {
     const reread = this.entries.filter((e) => e.seenBefore).map((e) => e.ref.uri);
@@ -182,6 +182,7 @@ export class Batch {
       );
     }
     await store.run('DELETE FROM event_redeliveries WHERE object_uri IN (SELECT unnest($1::VARCHAR[]))', uris);
+    await store.run('DELETE FROM ingested_objects WHERE object_uri IN (SELECT unnest($1::VARCHAR[]))', uris);
   }
 
   /**
@@ -233,7 +234,7 @@ export class Batch {
   private async insertManifest(store: Store, source: string, runId: number): Promise<void> {
     const column = <T>(pick: (e: ManifestEntry) => T) => listValue(this.entries.map(pick) as never[]);
     await store.run(
-      `INSERT OR REPLACE INTO ingested_objects
+      `INSERT INTO ingested_objects
        SELECT unnest($1::VARCHAR[]), $2, unnest($3)::DATE, unnest($4::VARCHAR[]), unnest($5::BIGINT[]),
               unnest($6::INTEGER[]), unnest($7::INTEGER[]), unnest($8::VARCHAR[]), unnest($9::VARCHAR[]),
               $10, now()::TIMESTAMP`,
