@@ -9,6 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalS3, type LocalS3 } from '../scripts/local-s3.js';
 import { decodeObject } from '../src/decode/decode.js';
 import { logObjectSha256 } from '../src/integrity/digest.js';
+import { openTrailObjects } from '../src/integrity/objects.js';
+import { loadPublicKeysFile } from '../src/integrity/public-keys.js';
+import { verifySource } from '../src/integrity/verify.js';
 import { runCli } from './helpers/cli.js';
 import { buildSignedTrail, makeTrailKey, publicKeyList, putTrail, writeTrail, type TrailObject } from './helpers/digests.js';
 import { sql } from './helpers/ingest.js';
@@ -128,6 +131,23 @@ describe('ingest --verify on S3', () => {
     expect(report.stdout).toMatch(/\| log \| verified \| 10 \|/);
     expect(report.stdout).not.toContain('Failed verification');
     expect(report.stdout).not.toMatch(/finding\(s\) rest on/);
+  });
+
+  it('checks the hashes the ingest took, not the object again: a hash that does not match is log_modified', async () => {
+    const objects = trail('hashes-trail');
+    const source = await bucketWith('hashes-trail', objects);
+    const log = objects.find((o) => o.key.includes('/CloudTrail/'))!;
+    Object.assign(process.env, s3.env); // credentials for the SDK client in this process
+    const trailObjects = await openTrailObjects(source, { endpointUrl: s3.endpoint, concurrency: 4 });
+    try {
+      const result = await verifySource(trailObjects, {
+        range: { since: null, until: null }, publicKeys: await loadPublicKeysFile(keysFile), concurrency: 4,
+        knownSha256: new Map([[`s3://hashes-trail/${log.key}`, logObjectSha256(gzipSync('something else'))]]),
+      });
+      expect(result.problems.map((p) => `${p.problem} ${p.object}`)).toEqual([`log_modified s3://hashes-trail/${log.key}`]);
+    } finally {
+      trailObjects.close();
+    }
   });
 
   it('logs loaded by an earlier run are read again for verification, not skipped', async () => {
