@@ -204,9 +204,30 @@ describe('ingest --verify in a folder', () => {
     expect(findings.map((f) => f.evidence)).toEqual(['unsigned', 'unsigned']);
     const json = JSON.parse((await cli(['report', '--db', db, '--format', 'json'])).stdout);
     expect(json.integrity.delivery_gaps).toEqual([expect.objectContaining({ account_id: A1, aws_region: USE1, gaps: 1, hours: 1 })]);
+    // The section follows the report's period and account.
+    const later = JSON.parse((await cli(['report', '--db', db, '--format', 'json', '--since', '2024-05-02'])).stdout);
+    expect(later.integrity).toMatchObject({ statuses: [], failed: [], delivery_gaps: [] });
+    const other = JSON.parse((await cli(['report', '--db', db, '--format', 'json', '--account', '222222222222'])).stdout);
+    expect(other.integrity).toMatchObject({ statuses: [], delivery_gaps: [] });
     const md = (await cli(['report', '--db', db])).stdout;
     expect(md).toContain('### Delivery gaps');
     expect(md).toMatch(/\| `111111111111` \| `us-east-1` \| management-events \| 1 \| 1 \|/);
+  });
+
+  it('a deleted digest: the logs only it listed are unverified, and so is the finding resting on them', async () => {
+    const objects = trail('deleted-bucket');
+    const digests = objects.filter((o) => o.key.includes('/CloudTrail-Digest/')).sort((a, b) => a.key.localeCompare(b.key));
+    const folder = join(dir, 'deleted-digest');
+    writeTrail(folder, objects.filter((o) => o !== digests[1])); // hour 1's digest
+    const db = join(dir, 'deleted.duckdb');
+    const { code, summary } = await ingestJson([folder, '--db', db, '--verify']);
+    expect(code).toBe(1);
+    expect(summary.verification.problems.map((p: { problem: string; object: string }) => `${p.problem} ${p.object}`))
+      .toEqual([`digest_missing ${join(folder, digests[1].key)}`]);
+    expect(summary.verification.logs).toMatchObject({ unsigned: 8, unverified: 2, failed: 0 });
+    const { findings, stderr } = await rootFindings(db);
+    expect(findings.map((f) => [f.source_ip, f.evidence])).toEqual([[ROOT_IPS[1], 'unverified'], [ROOT_IPS[2], 'unsigned']]);
+    expect(stderr).toMatch(/note: root_use .* rests on log objects no valid digest vouches for/);
   });
 });
 

@@ -105,7 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   let report;
   try {
     report = await collectReport(engine, { since, until, account, top, source }, findings ?? undefined);
-    report.integrity = await collectIntegrity(engine, report.findings.items);
+    report.integrity = await collectIntegrity(engine, { since, until, account }, report.findings.items);
   } catch (err) {
     const message = engineErrorMessage(err);
     if (message === null) throw err;

@@ -14,6 +14,7 @@ export type Evidence = 'verified' | 'unsigned' | 'unverified' | 'tampered';
 
 /** Whether verification results exist: false on a database (or engine) where verify never ran. */
 export async function verificationRan(engine: QueryEngine): Promise<boolean> {
+  if (engine.name !== 'duckdb') return false; // results live in the local database only
   const tables = await engine.query(
     `SELECT count(*) AS n FROM information_schema.tables WHERE table_name IN ('verified_objects', 'ingested_objects')`,
   );
@@ -86,28 +87,44 @@ export interface IntegritySection {
   statuses: Array<{ kind: string; status: string; objects: number }>;
   /** Objects that failed: tampered with, missing, or not listed. */
   failed: Array<{ object_uri: string; kind: string; problem: string | null; detail: string | null }>;
-  /** Log objects ingested from a verified source but never verified. */
+  /** Log objects ingested from a verified source but never verified (not filtered by account: the manifest has none). */
   unchecked_logs: number;
   delivery_gaps: Array<{ account_id: string; aws_region: string; trail: string; gaps: number; hours: number; first_gap: string; last_gap_end: string }>;
   /** Findings resting on tampered or unverified objects. */
   findings: { tampered: number; unverified: number };
 }
 
-/** The report's Integrity section; null when verification never ran. */
-export async function collectIntegrity(engine: QueryEngine, findings: Finding[]): Promise<IntegritySection | null> {
+/** The report's period (UTC days, both inclusive) and account; null for no bound. */
+export interface IntegrityScope { since: string | null; until: string | null; account: string | null }
+
+/** Objects of the report's days (their key's day folder) and account. */
+const OBJECTS_IN_SCOPE = `($account IS NULL OR account_id = $account)
+  AND ($since IS NULL OR object_day IS NULL OR object_day >= CAST($since AS DATE))
+  AND ($until IS NULL OR object_day IS NULL OR object_day <= CAST($until AS DATE))`;
+
+/** The report's Integrity section, for its period and account; null when verification never ran. */
+export async function collectIntegrity(engine: QueryEngine, scope: IntegrityScope, findings: Finding[]): Promise<IntegritySection | null> {
   if (!(await verificationRan(engine))) return null;
+  const params = { since: scope.since, until: scope.until, account: scope.account };
   const statuses = await engine.query(
-    'SELECT kind, status, count(*) AS objects FROM verified_objects GROUP BY kind, status ORDER BY kind, status');
+    `SELECT kind, status, count(*) AS objects FROM verified_objects WHERE ${OBJECTS_IN_SCOPE} GROUP BY kind, status ORDER BY kind, status`, params);
   const failed = await engine.query(
-    `SELECT object_uri, kind, problem, detail FROM verified_objects WHERE status = 'failed' ORDER BY object_uri, problem`);
+    `SELECT object_uri, kind, problem, detail FROM verified_objects WHERE status = 'failed' AND ${OBJECTS_IN_SCOPE}
+     ORDER BY object_uri, problem`, params);
   const [unchecked] = await engine.query(
     `SELECT count(*) AS n FROM ingested_objects i
      WHERE i.source IN (SELECT source FROM verified_objects)
-       AND NOT EXISTS (SELECT 1 FROM verified_objects v WHERE v.object_uri = i.object_uri)`);
+       AND ($since IS NULL OR i.object_day IS NULL OR i.object_day >= CAST($since AS DATE))
+       AND ($until IS NULL OR i.object_day IS NULL OR i.object_day <= CAST($until AS DATE))
+       AND NOT EXISTS (SELECT 1 FROM verified_objects v WHERE v.object_uri = i.object_uri)`, params);
   const gaps = await engine.query(
     `SELECT account_id, aws_region, trail, count(*) AS gaps, sum(hours) AS hours,
             strftime(min(gap_start), '%Y-%m-%dT%H:%M:%SZ') AS first_gap, strftime(max(gap_end), '%Y-%m-%dT%H:%M:%SZ') AS last_gap_end
-     FROM delivery_gaps GROUP BY ALL ORDER BY account_id, aws_region, trail`);
+     FROM delivery_gaps
+     WHERE ($account IS NULL OR account_id = $account)
+       AND ($since IS NULL OR gap_end > CAST($since AS DATE))
+       AND ($until IS NULL OR gap_start < CAST($until AS DATE) + INTERVAL 1 DAY)
+     GROUP BY ALL ORDER BY account_id, aws_region, trail`, params);
   const evidence = await findingEvidence(engine, findings);
   return {
     statuses: statuses.map((r) => ({ kind: String(r.kind), status: String(r.status), objects: Number(r.objects) })),
