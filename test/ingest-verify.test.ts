@@ -13,6 +13,7 @@ import { openTrailObjects } from '../src/integrity/objects.js';
 import { loadPublicKeysFile } from '../src/integrity/public-keys.js';
 import { verifySource } from '../src/integrity/verify.js';
 import { runCli } from './helpers/cli.js';
+import { startCloudTrailServer } from './helpers/cloudtrail-server.js';
 import { buildSignedTrail, makeTrailKey, publicKeyList, putTrail, writeTrail, type TrailObject } from './helpers/digests.js';
 import { sql } from './helpers/ingest.js';
 import { tempDir } from './helpers/log-objects.js';
@@ -61,12 +62,12 @@ async function bucketWith(name: string, objects: TrailObject[]): Promise<string>
   return `s3://${name}/trail`;
 }
 
-async function cli(args: string[]) {
-  return runCli(args, s3.env);
+async function cli(args: string[], env: Record<string, string> = {}) {
+  return runCli(args, { ...s3.env, ...env });
 }
 
-async function ingestJson(args: string[]) {
-  const result = await cli(['ingest', ...args, '--json']);
+async function ingestJson(args: string[], env: Record<string, string> = {}) {
+  const result = await cli(['ingest', ...args, '--json'], env);
   try {
     return { ...result, summary: JSON.parse(result.stdout) };
   } catch {
@@ -187,6 +188,28 @@ describe('ingest --verify on S3', () => {
     const json = JSON.parse((await cli(['report', '--db', db, '--format', 'json'])).stdout);
     expect(json.integrity.failed).toEqual([expect.objectContaining({ object_uri: uri, kind: 'log', problem: 'log_modified' })]);
     expect(json.integrity.findings).toEqual({ tampered: 1, unverified: 0 });
+  });
+});
+
+describe('ingest --verify with public keys through the CloudTrail API', () => {
+  it('fetches them with ListPublicKeys; keys that cannot be fetched leave signatures unchecked: exit 3, no false problem', async () => {
+    const cloudtrail = await startCloudTrailServer({ [USE1]: [key] });
+    try {
+      const source = await bucketWith('online-trail', trail('online-trail'));
+      const env = { AWS_ENDPOINT_URL_CLOUDTRAIL: cloudtrail.endpoint };
+      const online = await ingestJson([source, '--db', join(dir, 'online.duckdb'), '--verify'], env);
+      expect(online.code, online.stderr).toBe(0);
+      expect(online.summary.verification).toMatchObject({ signatures: 'checked', problems: [], logs: { verified: 10 } });
+      expect(cloudtrail.calls.some((c) => c.target.endsWith('.ListPublicKeys'))).toBe(true);
+
+      cloudtrail.deny(USE1);
+      const denied = await ingestJson([source, '--db', join(dir, 'denied.duckdb'), '--verify'], env);
+      expect(denied.summary.verification).toMatchObject({ signatures: 'not_checked', problems: [] });
+      expect(denied.stderr).toMatch(/ListPublicKeys in us-east-1: AccessDeniedException/);
+      expect(denied.code).toBe(3);
+    } finally {
+      await cloudtrail.stop();
+    }
   });
 });
 

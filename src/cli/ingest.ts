@@ -45,8 +45,8 @@ exit codes: 0 all read; 2 bad usage or unusable source/database; 3 some objects 
 (unreadable content, see ingested_objects); 4 some objects could not be fetched: transient errors
 are retried by the next run, permanent ones (403, 404) are reported by every run and 'keytrail status'.
 With --verify, when the ingest itself exits 0: 1 verification found problems (the objects are
-loaded all the same; detect and report say which findings rest on them), 3 some objects could
-not be read for verification.`;
+loaded all the same; detect and report say which findings rest on them), 3 some objects or
+public keys could not be read for verification, 4 verification could not run at all.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, HELP, {
@@ -92,16 +92,26 @@ export async function run(argv: string[]): Promise<number> {
       maxObjectBytes, lockWaitMs: values.wait ? 24 * 3600_000 : 0, onProgress: progress?.update, sha256,
     });
     progress?.done();
-    const verified = sha256 && await verifyAfterIngest(spec, values.db!, {
-      range: summary.range, publicKeys, knownSha256: sha256, endpointUrl: values['endpoint-url'], concurrency, now: new Date(),
-    });
+    let verified: VerifyResult | undefined;
+    let verifyError: string | null = null;
+    if (sha256) {
+      try {
+        verified = await verifyAfterIngest(spec, values.db!, {
+          range: summary.range, publicKeys, knownSha256: sha256, endpointUrl: values['endpoint-url'], concurrency, now: new Date(),
+        });
+      } catch (err) {
+        verifyError = (err as Error).message; // the ingest is committed: say so, then fail
+      }
+    }
     const verification = verified && describeVerification(verified);
     console.log(values.json ? JSON.stringify({ ...summary, ...(verification ? { verification } : {}) }, null, 2) : describe(summary, verification));
+    if (verifyError !== null) console.error(`keytrail ingest --verify: verification failed, objects loaded but not verified: ${verifyError}`);
     for (const message of [...(verified?.unreadable ?? []), ...(verified?.keyErrors ?? [])]) console.error(`keytrail ingest --verify: ${message}`);
-    if (summary.failed.length + summary.unreadable.length > 0) return EXIT.failed;
+    if (summary.failed.length + summary.unreadable.length > 0 || verifyError !== null) return EXIT.failed;
     if (summary.quarantined.length > 0) return EXIT.quarantined;
-    if (verification && verification.problems.length > 0) return EXIT.findings;
-    return verified && verified.unreadable.length > 0 ? EXIT.quarantined : EXIT.ok;
+    if (verified && verified.problems.length > 0) return EXIT.findings;
+    const unchecked = verified !== undefined && isS3 && verified.keyErrors.length > 0 && verified.signatures !== 'checked';
+    return (verified?.unreadable.length ?? 0) > 0 || unchecked ? EXIT.quarantined : EXIT.ok;
   } finally {
     source.close();
   }
