@@ -30,6 +30,11 @@ export interface IngestOptions {
   batchSeconds?: number;
   /** Wait this long (ms) for another ingest into the same database to finish; 0: fail at once. */
   lockWaitMs?: number;
+  /**
+   * ingest --verify: filled with the SHA-256 of the uncompressed content of each object read, by
+   * URI, hashed in the decode workers where it is gunzipped anyway (src/integrity checks them).
+   */
+  sha256?: Map<string, string>;
   onProgress?: (progress: IngestProgress) => void;
 }
 
@@ -112,7 +117,9 @@ async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestO
     const entry: ManifestEntry = { ref, object, events: 0, kmsEvents: 0, status: 'ok', error: null, badRecords: [], kept: [], seenBefore };
     let decoded: Decoded | undefined;
     try {
-      decoded = ref.file ? await pool.decodeFile(ref.file, object, maxBytes) : await pool.decode(await source.read(ref), object, maxBytes);
+      const hash = options.sha256 !== undefined;
+      decoded = ref.file ? await pool.decodeFile(ref.file, object, maxBytes, hash) : await pool.decode(await source.read(ref), object, maxBytes, hash);
+      if (decoded.sha256) options.sha256!.set(ref.uri, decoded.sha256);
       summary.bytes += decoded.bytes;
       entry.events = decoded.events;
       entry.kept = decoded.kept;

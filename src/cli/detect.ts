@@ -6,6 +6,7 @@ import { explainRule, formatExplanation } from '../detect/explain.js';
 import { RuleError, SEVERITIES, loadRules, type Rule, type Severity } from '../detect/rules.js';
 import { TrustError, loadTrustConfig, parseAccountList, resolveTrust } from '../detect/trust.js';
 import { auditFindings } from '../inventory/checks.js';
+import { evidenceNotes, withEvidence } from '../integrity/evidence.js';
 import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, waitMs } from './args.js';
 import { ENGINE_HELP, ENGINE_OPTIONS, engineErrorMessage, openEngine } from './engine-options.js';
 import { formatRows, wrap } from './format.js';
@@ -117,6 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   const notifying = notifySettings(values, values.config, values.db!, wait);
   const engine: QueryEngine = await openEngine(values, values.db!, wait);
   let findings: Finding[];
+  let shown: Finding[];
   try {
     const trust = await resolveTrust(engine, trustedAccounts, config);
     if (process.stderr.isTTY) {
@@ -131,6 +133,7 @@ export async function run(argv: string[]): Promise<number> {
     findings = await runDetections(engine, rules, { since, trust, params, onSkip: (rule, why) => console.error(`keytrail detect: ${rule} skipped: ${why}`) });
     // The configuration findings of the latest `keytrail keys audit`, unless --rule picks rules.
     if (values.rule === undefined) findings = sortFindings([...findings, ...(await auditFindings(engine, trust))]);
+    shown = await withEvidence(engine, findings); // where verification ran: what each finding rests on
   } catch (err) {
     const message = err instanceof DetectionError ? err.message : engineErrorMessage(err);
     if (message === null) throw err;
@@ -139,7 +142,8 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await engine.close();
   }
-  console.log(formatFindings(findings, format));
+  console.log(formatFindings(shown, format));
+  for (const note of evidenceNotes(shown)) console.error(note);
   if (notifying && (await deliverFindings(findings, notifying)) !== EXIT.ok) return EXIT.failed;
   return failOn !== null && atOrAbove(findings, failOn).length > 0 ? EXIT.findings : EXIT.ok;
 }

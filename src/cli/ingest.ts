@@ -1,6 +1,9 @@
 // keytrail ingest SOURCE: wires a source, the database and the pipeline; prints the summary.
 
 import { ingest, type IngestProgress, type IngestSummary } from '../ingest.js';
+import { verifyAfterIngest } from '../integrity/after-ingest.js';
+import { PublicKeyError, loadPublicKeysFile, type PublicKeyRing } from '../integrity/public-keys.js';
+import type { VerifyResult } from '../integrity/verify.js';
 import { openLocalSource } from '../source/local.js';
 import { openS3Source } from '../source/s3.js';
 import type { LogSource } from '../source/source.js';
@@ -26,6 +29,12 @@ options:
   --batch-objects N    at most N objects per transaction (default 50000; a batch also commits at
                        32,768 rows, 48 MB of rows or after 60 s: the most a killed run reads again)
   --endpoint-url URL   S3-compatible endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); path-style
+  --verify             also verify the range read, as 'keytrail verify' does (digest chain,
+                       signatures, the SHA-256 of each log object, hashed while it is decoded: only
+                       the digests and logs not read by this run are read for it); results go to
+                       verified_objects and delivery_gaps, problems make the exit code 1
+  --public-keys FILE   with --verify: CloudTrail's public keys as \`aws cloudtrail list-public-keys\`
+                       prints them (default: ListPublicKeys in each region the digests name)
   --wait               wait for another ingest into the same database to finish instead of failing
   --json               print the summary as JSON
   -h, --help           show this help
@@ -34,7 +43,10 @@ The database is open only while a batch commits: query, detect, report ... work 
 
 exit codes: 0 all read; 2 bad usage or unusable source/database; 3 some objects quarantined
 (unreadable content, see ingested_objects); 4 some objects could not be fetched: transient errors
-are retried by the next run, permanent ones (403, 404) are reported by every run and 'keytrail status'.`;
+are retried by the next run, permanent ones (403, 404) are reported by every run and 'keytrail status'.
+With --verify, when the ingest itself exits 0: 1 verification found problems (the objects are
+loaded all the same; detect and report say which findings rest on them), 3 some objects or
+public keys could not be read for verification, 4 verification could not run at all.`;
 
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, HELP, {
@@ -48,6 +60,8 @@ export async function run(argv: string[]): Promise<number> {
     'batch-objects': { type: 'string' },
     'max-object-mb': { type: 'string' },
     'endpoint-url': { type: 'string' },
+    verify: { type: 'boolean', default: false },
+    'public-keys': { type: 'string' },
     wait: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
@@ -64,19 +78,40 @@ export async function run(argv: string[]): Promise<number> {
   const batchObjects = positiveInt(values['batch-objects'], '--batch-objects', 50_000);
   const maxObjectBytes = positiveInt(values['max-object-mb'], '--max-object-mb', 1024) * 2 ** 20;
 
+  if (values['public-keys'] !== undefined && !values.verify) throw new UsageError('--public-keys goes with --verify');
+  const publicKeys = values['public-keys'] === undefined ? null : await publicKeysFrom(values['public-keys']);
+
   const source: LogSource = isS3
     ? await openS3Source(spec, { endpointUrl: values['endpoint-url'], concurrency })
     : await openLocalSource(spec);
   try {
     const progress = process.stderr.isTTY && !values.json ? progressLine() : null;
+    const sha256 = values.verify ? new Map<string, string>() : undefined;
     const summary = await ingest(source, values.db!, {
       range, full: values.full, retryQuarantined: values['retry-quarantined'], concurrency, workers, batchObjects,
-      maxObjectBytes, lockWaitMs: values.wait ? 24 * 3600_000 : 0, onProgress: progress?.update,
+      maxObjectBytes, lockWaitMs: values.wait ? 24 * 3600_000 : 0, onProgress: progress?.update, sha256,
     });
     progress?.done();
-    console.log(values.json ? JSON.stringify(summary, null, 2) : describe(summary));
-    if (summary.failed.length + summary.unreadable.length > 0) return EXIT.failed;
-    return summary.quarantined.length > 0 ? EXIT.quarantined : EXIT.ok;
+    let verified: VerifyResult | undefined;
+    let verifyError: string | null = null;
+    if (sha256) {
+      try {
+        verified = await verifyAfterIngest(spec, values.db!, {
+          range: summary.range, publicKeys, knownSha256: sha256, endpointUrl: values['endpoint-url'], concurrency, now: new Date(),
+        });
+      } catch (err) {
+        verifyError = (err as Error).message; // the ingest is committed: say so, then fail
+      }
+    }
+    const verification = verified && describeVerification(verified);
+    console.log(values.json ? JSON.stringify({ ...summary, ...(verification ? { verification } : {}) }, null, 2) : describe(summary, verification));
+    if (verifyError !== null) console.error(`keytrail ingest --verify: verification failed, objects loaded but not verified: ${verifyError}`);
+    for (const message of [...(verified?.unreadable ?? []), ...(verified?.keyErrors ?? [])]) console.error(`keytrail ingest --verify: ${message}`);
+    if (summary.failed.length + summary.unreadable.length > 0 || verifyError !== null) return EXIT.failed;
+    if (summary.quarantined.length > 0) return EXIT.quarantined;
+    if (verified && verified.problems.length > 0) return EXIT.findings;
+    const unchecked = verified !== undefined && isS3 && verified.keyErrors.length > 0 && verified.signatures !== 'checked';
+    return (verified?.unreadable.length ?? 0) > 0 || unchecked ? EXIT.quarantined : EXIT.ok;
   } finally {
     source.close();
   }
@@ -85,7 +120,28 @@ export async function run(argv: string[]): Promise<number> {
 const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
 const LISTED = 10;
 
-function describe(s: IngestSummary): string {
+async function publicKeysFrom(file: string): Promise<PublicKeyRing> {
+  try {
+    return await loadPublicKeysFile(file);
+  } catch (err) {
+    if (!(err instanceof PublicKeyError)) throw err;
+    throw new UsageError(`--public-keys: ${err.message}`);
+  }
+}
+
+type Verification = ReturnType<typeof describeVerification>;
+
+/** What --verify found, counted by kind and status, with every problem and gap. */
+function describeVerification(r: VerifyResult) {
+  const counts = (kind: 'log' | 'digest') => {
+    const out: Record<string, number> = { verified: 0, unsigned: 0, failed: 0, unverified: 0 };
+    for (const o of r.objects) if (o.kind === kind) out[o.status]++;
+    return out;
+  };
+  return { digests: counts('digest'), logs: counts('log'), signatures: r.signatures, problems: r.problems, gaps: r.gaps, unreadable: r.unreadable };
+}
+
+function describe(s: IngestSummary, v?: Verification): string {
   const days = s.range.since || s.range.until ? ` (days ${s.range.since ?? '…'} to ${s.range.until ?? '…'})` : '';
   const lines = [
     `keytrail ingest: ${s.objects} objects read (${mb(s.bytes)} MB) from ${s.source}${days}, ` +
@@ -101,6 +157,15 @@ function describe(s: IngestSummary): string {
   list('unreadable', s.unreadable);
   if (s.unreadableBefore > 0) {
     lines.push(`  ${s.unreadableBefore} objects found unreadable by earlier runs are still unread (keytrail status; --retry-quarantined)`);
+  }
+  if (v) {
+    const n = (c: Record<string, number>) => Object.entries(c).filter(([, k]) => k > 0).map(([status, k]) => `${k} ${status}`).join(', ') || 'none';
+    lines.push(`verify: digests ${n(v.digests)}; logs ${n(v.logs)}; ${v.problems.length} problem(s), ${v.gaps.length} delivery gap(s)` +
+      (v.digests.verified + v.digests.unsigned + v.digests.failed === 0 ? ' (no digests: is log file validation enabled on the trail?)' : '') +
+      (v.signatures === 'checked' ? '' : `; signatures ${v.signatures.replace('_', ' ')}`));
+    for (const p of v.problems.slice(0, LISTED)) lines.push(`  ${p.problem} ${p.object}: ${p.detail}`);
+    if (v.problems.length > LISTED) lines.push(`  … and ${v.problems.length - LISTED} more: SELECT * FROM verified_objects WHERE status = 'failed'`);
+    for (const g of v.gaps.slice(0, LISTED)) lines.push(`  delivery gap ${g.account_id} ${g.region} ${g.trail}: ${g.from} to ${g.until} (${g.hours} h)`);
   }
   return lines.join('\n');
 }

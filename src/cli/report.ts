@@ -4,6 +4,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { parseDay } from '../source/layout.js';
+import { collectIntegrity } from '../integrity/evidence.js';
 import { DEFAULT_TOP, collectReport } from '../report/collect.js';
 import { TrustError, loadTrustConfig, parseAccountList } from '../detect/trust.js';
 import { detectFindingsWith } from '../report/findings.js';
@@ -104,6 +105,7 @@ export async function run(argv: string[]): Promise<number> {
   let report;
   try {
     report = await collectReport(engine, { since, until, account, top, source }, findings ?? undefined);
+    report.integrity = await collectIntegrity(engine, { since, until, account }, report.findings.items);
   } catch (err) {
     const message = engineErrorMessage(err);
     if (message === null) throw err;

@@ -21,6 +21,8 @@ export interface DecodedObject {
   kept: number[];
   /** Records that are not JSON objects. */
   badRecords: string[];
+  /** Hex SHA-256 of the uncompressed content, as digests list it (only when asked: ingest --verify). */
+  sha256?: string;
 }
 
 const MARKERS = KEPT_EVENT_SOURCES.map((s) => Buffer.from(s));
@@ -56,9 +58,13 @@ const tooLarge = (maxBytes: number) => `too large: more than ${Math.round(maxByt
  */
 const learned = new Set<string>();
 
-/** Throws ObjectError when the object as a whole cannot be read. `object` numbers it in the batch. */
-export function decodeObject(raw: Uint8Array, object: number, maxBytes = Infinity): DecodedObject {
+/**
+ * Throws ObjectError when the object as a whole cannot be read. `object` numbers it in the batch.
+ * `sha256`: also hash the uncompressed content, here where it is gunzipped anyway.
+ */
+export function decodeObject(raw: Uint8Array, object: number, maxBytes = Infinity, sha256 = false): DecodedObject {
   const buf = gunzipObject(raw, maxBytes);
+  const hash = sha256 ? createHash('sha256').update(buf).digest('hex') : undefined;
   const spans = scanRecords(buf);
   const out = new LineWriter(buf.byteLength >> 2);
   const kept: number[] = [];
@@ -92,7 +98,7 @@ export function decodeObject(raw: Uint8Array, object: number, maxBytes = Infinit
       if (identity) out.line(`{"o":${object},"n":${n},"r":{"userIdentity":`, identity, '}}');
     }
   });
-  return { events: spans.length, staged: out.done(), kept, badRecords };
+  return { events: spans.length, staged: out.done(), kept, badRecords, ...(hash ? { sha256: hash } : {}) };
 }
 
 /**

@@ -15,6 +15,8 @@ export interface DecodeRequest {
   file?: string;
   /** Uncompressed size above which the object is refused. */
   maxBytes: number;
+  /** Also answer with the SHA-256 of the uncompressed content (ingest --verify). */
+  sha256?: boolean;
 }
 
 export type DecodeResult =
@@ -28,6 +30,7 @@ export type DecodeResult =
       /** Record numbers of the kept records. */
       kept: number[];
       badRecords: string[];
+      sha256?: string;
     }
   /** object: not a readable log object; read: the file could not be read; crash: a bug. */
   | { id: number; ok: false; kind: 'object' | 'read' | 'crash'; permanent: boolean; error: string };
@@ -83,16 +86,16 @@ export class DecodePool {
    * Decodes one object. Its (compressed, small) bytes are copied to the worker rather than moved:
    * the copy here is what a retry sends when the worker dies.
    */
-  decode(bytes: Uint8Array, object: number, maxBytes: number): Promise<Decoded> {
+  decode(bytes: Uint8Array, object: number, maxBytes: number, sha256 = false): Promise<Decoded> {
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
       ? bytes.buffer
       : bytes.slice().buffer;
-    return this.submit({ id: this.nextId++, object, bytes: owned, maxBytes });
+    return this.submit({ id: this.nextId++, object, bytes: owned, maxBytes, sha256 });
   }
 
   /** Reads a local file in the worker and decodes it: the main thread does no I/O for it. */
-  decodeFile(file: string, object: number, maxBytes: number): Promise<Decoded> {
-    return this.submit({ id: this.nextId++, object, file, maxBytes });
+  decodeFile(file: string, object: number, maxBytes: number, sha256 = false): Promise<Decoded> {
+    return this.submit({ id: this.nextId++, object, file, maxBytes, sha256 });
   }
 
   async close(): Promise<void> {

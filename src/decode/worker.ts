@@ -13,7 +13,7 @@ parentPort!.on('message', (requests: DecodeRequest[]) => {
 /** A file that is gone or may not be read stays so: the next run need not wait for it. */
 const PERMANENT_FILE_ERRORS = new Set(['ENOENT', 'EACCES', 'EPERM', 'EISDIR']);
 
-function decode({ id, bytes, file, object, maxBytes }: DecodeRequest): DecodeResult {
+function decode({ id, bytes, file, object, maxBytes, sha256 }: DecodeRequest): DecodeResult {
   let input: Uint8Array;
   try {
     input = file ? readFileSync(file) : new Uint8Array(bytes!);
@@ -23,7 +23,7 @@ function decode({ id, bytes, file, object, maxBytes }: DecodeRequest): DecodeRes
   }
   try {
     // The staged lines are moved, not copied, to the main thread, which writes them out as they are.
-    return { id, ok: true, bytes: input.byteLength, ...decodeObject(input, object, maxBytes) };
+    return { id, ok: true, bytes: input.byteLength, ...decodeObject(input, object, maxBytes, sha256) };
   } catch (err) {
     if (err instanceof ObjectError) return { id, ok: false, kind: 'object', permanent: true, error: err.message };
     return { id, ok: false, kind: 'crash', permanent: false, error: String((err as Error)?.stack ?? err) };

@@ -157,10 +157,16 @@ export function checkLogObject(listed: LoggedObject, digestUri: string, bytes: U
     if (!(err instanceof FormatError)) throw err;
     return { ...base, status: 'modified', sha256: null, problem: problem('log_modified', `${err.message}; listed by ${digestUri}`) };
   }
-  if (sha256 === listed.expectedSha256) return { ...base, status: 'verified', sha256, problem: null };
+  return checkLogSha256(listed, digestUri, sha256);
+}
+
+/** A listed log object against its digest's hash, given the hash already (ingest --verify computes it while decoding). */
+export function checkLogSha256(listed: LoggedObject, digestUri: string, sha256: string): LogCheck {
+  const base = { uri: listed.uri, expectedSha256: listed.expectedSha256, digestUri, sha256 };
+  if (sha256 === listed.expectedSha256) return { ...base, status: 'verified', problem: null };
   return {
-    ...base, status: 'modified', sha256,
-    problem: problem('log_modified', `SHA-256 ${sha256} is not ${listed.expectedSha256}, as ${digestUri} records`),
+    ...base, status: 'modified',
+    problem: { problem: 'log_modified', object: listed.uri, detail: `SHA-256 ${sha256} is not ${listed.expectedSha256}, as ${digestUri} records` },
   };
 }
 

@@ -5,7 +5,7 @@
 import pLimit from 'p-limit';
 import { inRange, type DayRange } from '../source/layout.js';
 import { checkChains, partsOf, type Gap } from './chain.js';
-import { checkLogObject, verifyDigest, type DigestCheck, type LogCheck, type Problem, type SignatureStatus } from './check.js';
+import { checkLogObject, checkLogSha256, verifyDigest, type DigestCheck, type LogCheck, type Problem, type SignatureStatus } from './check.js';
 import { digestKeyParts, digestDay } from './digest.js';
 import type { TrailObjects } from './objects.js';
 import { fetchPublicKeys, type PublicKeyRing } from './public-keys.js';
@@ -40,6 +40,8 @@ export interface VerifyOptions {
   concurrency: number;
   /** The end of the window for delivery gaps: the end of --until, else the newest digest's end. */
   windowEnd?: string | null;
+  /** Hashes of log objects already read (ingest --verify), by URI: these are not read again. */
+  knownSha256?: ReadonlyMap<string, string>;
 }
 
 export interface VerifyResult {
@@ -102,6 +104,8 @@ export async function verifySource(objects: TrailObjects, options: VerifyOptions
     const unseen = digest.logs.filter((log) => !listings.has(log.uri));
     for (const log of unseen) listings.add(log.uri);
     await Promise.all(unseen.map((log) => logLimit(async () => {
+      const known = options.knownSha256?.get(log.uri);
+      if (known) return void listed.set(log.uri, { check: checkLogSha256(log, digest.uri, known), digest });
       const gotLog = await read(log.uri);
       if (gotLog) listed.set(log.uri, { check: checkLogObject(log, digest.uri, gotLog.found?.bytes ?? null), digest });
     })));

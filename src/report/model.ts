@@ -2,6 +2,7 @@
 // where and when it was made. Renderers read only this; they never query.
 
 import type { Finding } from '../detect/run.js';
+import type { IntegritySection } from '../integrity/evidence.js';
 
 export type { Finding };
 
@@ -236,6 +237,8 @@ export interface Report {
   /** Whether kms_key_state was there: when not, the keys' state columns are all null. */
   key_state_available: boolean;
   gaps: Gap[];
+  /** Verification of the objects behind the numbers (src/integrity/evidence.ts); null or absent when it never ran. */
+  integrity?: IntegritySection | null;
 }
 
 /** The tables of a report, by name: one CSV file each, in this order. */

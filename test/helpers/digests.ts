@@ -57,6 +57,8 @@ export interface TrailOptions {
   stoppedHours?: number[];
   /** With stoppedHours: the first digest after the stop starts a new chain (previous* null). */
   restartChain?: boolean;
+  /** The records of the log object `index` of hour `hour` (default: two KMS and two S3 records). */
+  records?: (at: { account: string; region: string; time: string; hour: number; index: number }) => Record<string, unknown>[];
 }
 
 const HOUR = 3_600_000;
@@ -86,7 +88,8 @@ export function buildSignedTrail(o: TrailOptions): TrailObject[] {
         for (let i = 0; i < o.logsPerHour; i++) {
           const time = iso(from + (5 + i * 10) * 60_000);
           const key = (o.prefix ?? '') + logObjectKey(account, region, time, o.org);
-          const json = JSON.stringify({ Records: mixedRecords(2, 2, { account, region, time }) });
+          const records = o.records?.({ account, region, time, hour: h, index: i }) ?? mixedRecords(2, 2, { account, region, time });
+          const json = JSON.stringify({ Records: records });
           objects.push({ key, body: gzipSync(json) });
           logFiles.push({
             s3Bucket: o.bucket, s3Object: key, hashValue: sha256(Buffer.from(json)), hashAlgorithm: 'SHA-256',

@@ -24,7 +24,7 @@ export function renderHtml(report: Report): string {
   const empty = report.summary.calls === 0;
   const body = empty
     ? `<section class="card empty" id="no-data"><h2>No KMS events</h2><p>${esc(noDataText(report))}</p></section>`
-    : [findingsSection(report), activitySection(report), principalsSection(report), keysSection(report), keyConfigSection(report), scopeSection(report)].join('\n');
+    : [findingsSection(report), activitySection(report), principalsSection(report), keysSection(report), keyConfigSection(report), scopeSection(report), integritySection(report)].join('\n');
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -286,6 +286,37 @@ function scopeSection(report: Report): string {
 <tbody>
 ${rows}
 </tbody></table></div></section>`;
+}
+
+/** What the numbers rest on (keytrail verify, ingest --verify); nothing when verification never ran. */
+function integritySection(report: Report): string {
+  const i = report.integrity;
+  if (!i) return '';
+  const statuses = i.statuses.map((r) => `<tr><td>${esc(r.kind)}</td><td>${esc(r.status)}</td>${numCell(r.objects)}</tr>`).join('\n');
+  const failed = i.failed.map((f) => `<tr><td class="mono">${esc(f.object_uri)}</td><td>${esc(f.kind)}</td><td>${esc(f.problem ?? '')}</td><td>${esc(f.detail ?? '')}</td></tr>`).join('\n');
+  const gaps = i.delivery_gaps.map((g) => `<tr><td class="mono">${esc(g.account_id)}</td><td class="mono">${esc(g.aws_region)}</td><td>${esc(g.trail)}</td>` +
+    `${numCell(g.gaps)}${numCell(g.hours)}<td>${esc(g.first_gap)}</td><td>${esc(g.last_gap_end)}</td></tr>`).join('\n');
+  const resting = i.findings.tampered + i.findings.unverified > 0
+    ? `<p class="note">${esc(`${i.findings.tampered} finding(s) rest on objects that failed verification, ${i.findings.unverified} on objects no valid digest vouches for.`)}</p>` : '';
+  return `<section class="card table" id="integrity">
+<h2>Integrity</h2>
+<p class="lead">Verification of the CloudTrail objects behind these numbers (digest chain, signatures, SHA-256 of each log).${i.unchecked_logs > 0 ? esc(` ${i.unchecked_logs} loaded log object(s) from verified sources were never verified.`) : ''}</p>
+${resting}
+<div class="scroll"><table id="integrity-table"><thead><tr>${th('Kind', 'text')}${th('Status', 'text')}${th('Objects', 'num')}</tr></thead>
+<tbody>
+${statuses}
+</tbody></table></div>
+${failed ? `<h3>Failed verification</h3>
+<div class="scroll"><table id="integrity-failed"><thead><tr>${th('Object', 'text')}${th('Kind', 'text')}${th('Problem', 'text')}${th('Detail', 'text')}</tr></thead>
+<tbody>
+${failed}
+</tbody></table></div>` : ''}
+<h3>Delivery gaps</h3>
+${gaps ? `<div class="scroll"><table id="integrity-gaps"><thead><tr>${th('Account', 'text')}${th('Region', 'text')}${th('Trail', 'text')}${th('Gaps', 'num')}${th('Hours', 'num')}${th('First gap', 'text')}${th('Last gap ends', 'text')}</tr></thead>
+<tbody>
+${gaps}
+</tbody></table></div>` : '<p>None: a digest for every hour.</p>'}
+</section>`;
 }
 
 function aboutSection(report: Report): string {

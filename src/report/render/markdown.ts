@@ -5,6 +5,7 @@ import {
   findingsTotals, formatInt, formatPercent, groupBy, identityLabel, keySeries, noDataText, notes, operationsText, periodText,
   principalSeries, totalSeries, type DailySeries,
 } from '../labels.js';
+import type { IntegritySection } from '../../integrity/evidence.js';
 import type { Report } from '../model.js';
 
 export function renderMarkdown(report: Report): string {
@@ -114,6 +115,7 @@ export function renderMarkdown(report: Report): string {
     ]),
     'llrrrrll',
   ));
+  if (report.integrity) out.push(...integritySection(report.integrity));
   return `${out.join('\n').trimEnd()}\n`;
 }
 
@@ -127,6 +129,30 @@ function dailyTable(daily: DailySeries, all: number[], errors: number[] | null):
 
 function legend(daily: DailySeries): string {
   return `${daily.series.map((s) => `- ${text(s.label)}: ${code(s.id)}`).join('\n')}\n`;
+}
+
+/** What the numbers rest on: the verification of the log objects (keytrail verify, ingest --verify). */
+function integritySection(i: IntegritySection): string[] {
+  const out = ['## Integrity', '', 'Verification of the CloudTrail objects behind these numbers (digest chain, signatures, SHA-256 of each log).', ''];
+  out.push(table(['Kind', 'Status', 'Objects'], i.statuses.map((r) => [text(r.kind), text(r.status), formatInt(r.objects)]), 'llr'));
+  if (i.unchecked_logs > 0) out.push(`${formatInt(i.unchecked_logs)} loaded log object(s) from verified sources were never verified.`, '');
+  if (i.findings.tampered + i.findings.unverified > 0) {
+    out.push(`**${formatInt(i.findings.tampered)} finding(s) rest on objects that failed verification, ` +
+      `${formatInt(i.findings.unverified)} on objects no valid digest vouches for.**`, '');
+  }
+  if (i.failed.length > 0) {
+    out.push('### Failed verification', '');
+    out.push(table(['Object', 'Kind', 'Problem', 'Detail'],
+      i.failed.map((f) => [code(f.object_uri), text(f.kind), text(f.problem ?? ''), text(f.detail ?? '')]), 'llll'));
+  }
+  out.push('### Delivery gaps', '', 'Hours no digest covers: missing evidence, not tampering.', '');
+  if (i.delivery_gaps.length === 0) out.push('None.', '');
+  else {
+    out.push(table(['Account', 'Region', 'Trail', 'Gaps', 'Hours', 'First gap', 'Last gap ends'],
+      i.delivery_gaps.map((g) => [code(g.account_id), code(g.aws_region), text(g.trail), formatInt(g.gaps), String(g.hours),
+        text(g.first_gap), text(g.last_gap_end)]), 'lllrrll'));
+  }
+  return out;
 }
 
 function table(headers: string[], rows: string[][], align: string, headersEscaped = false): string {
