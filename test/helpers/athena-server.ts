@@ -20,7 +20,7 @@
 //          the query names, in the files read; for the CloudTrail table, the size of every object
 //          read (gzipped JSON is read whole). An estimate of Athena's figure, same method for both.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { HiveSQL, TrinoSQL } from 'dt-sql-parser';
 import { isGroup, isOp, isToken, isWord, nextIndex, parseSql, prevIndex, type Group, type Node, type Token } from '../../src/athena/sql-lexer.js';
 import { plainRows } from '../../src/store/db.js';
+import { listenLocally } from './local-server.js';
 
 type State = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
@@ -419,9 +420,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     StopQueryExecution: stopQuery,
   };
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
     const send = (status: number, payload: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': randomUUID() });
       res.end(JSON.stringify(payload));
@@ -432,7 +431,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       if (req.method !== 'POST' || req.url !== '/' || !op) throw new AthenaError('UnknownOperationException', `unknown operation ${target}`);
       if (!String(req.headers['content-type'] ?? '').startsWith('application/x-amz-json-1.1')) throw new AthenaError('SerializationException', 'expected application/x-amz-json-1.1');
       if (!/^AWS4-HMAC-SHA256 Credential=/.test(String(req.headers.authorization ?? ''))) throw new AthenaError('MissingAuthenticationTokenException', 'Missing Authentication Token');
-      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
+      const body = JSON.parse(raw.toString() || '{}') as Record<string, unknown>;
       const call: AthenaServer['calls'][number] = { op, body };
       calls.push(call);
       const throttled = throttles.get(op)?.shift();
@@ -452,13 +451,10 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     }
   }
 
-  const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const server = await listenLocally(handle);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     calls,
     get queries() {
       return [...queries.values()];
@@ -467,8 +463,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     hold: (re) => holds.push(re),
     fail: (re, reason) => failures.push({ re, reason }),
     stop: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
+      await server.stop();
       await chain.catch(() => {});
       setup.closeSync();
       duck.closeSync();

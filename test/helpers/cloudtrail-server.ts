@@ -8,7 +8,8 @@
 // timestamps as epoch seconds. deny(region) answers a region with an error.
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocally } from './local-server.js';
 import type { TrailKey } from './digests.js';
 
 export interface CloudTrailServer {
@@ -51,9 +52,7 @@ export async function startCloudTrailServer(keysByRegion: Record<string, TrailKe
     };
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+  function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): void {
     const send = (status: number, payload: unknown) => {
       res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1', 'x-amzn-RequestId': randomUUID() });
       res.end(JSON.stringify(payload));
@@ -66,7 +65,7 @@ export async function startCloudTrailServer(keysByRegion: Record<string, TrailKe
       const scope = /^AWS4-HMAC-SHA256 Credential=[^/]+\/\d{8}\/([^/]+)\/cloudtrail\/aws4_request/.exec(String(req.headers.authorization ?? ''));
       if (!scope) throw new ServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token');
       const region = scope[1];
-      const body = JSON.parse(Buffer.concat(chunks).toString() || '{}') as Record<string, unknown>;
+      const body = JSON.parse(raw.toString() || '{}') as Record<string, unknown>;
       calls.push({ target, region, body });
       if (denied.has(region)) throw new ServiceError('AccessDeniedException', `User is not authorized to perform: cloudtrail:${op} in ${region}`);
       if (op !== 'ListPublicKeys') throw new ServiceError('UnknownOperationException', `${op} is not served here`);
@@ -77,14 +76,6 @@ export async function startCloudTrailServer(keysByRegion: Record<string, TrailKe
     }
   }
 
-  const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    calls,
-    deny: (region) => denied.add(region),
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
-  };
+  const server = await listenLocally(handle);
+  return { endpoint: server.endpoint, calls, deny: (region) => denied.add(region), stop: server.stop };
 }

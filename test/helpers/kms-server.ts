@@ -19,7 +19,8 @@
 // deleted during the run, a disconnected custom key store ...).
 
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocally } from './local-server.js';
 
 export interface GrantSpec {
   grantId?: string;
@@ -325,10 +326,8 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     throw new ServiceError('InvalidAction', `Could not find operation ${String(action)} for version 2011-06-15`);
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
-    const text = Buffer.concat(chunks).toString();
+  async function handle(req: IncomingMessage, res: ServerResponse, raw: Buffer): Promise<void> {
+    const text = raw.toString();
     const scope = /Credential=([^/]+)\/\d{8}\/([^/]+)\/([^/]+)\/aws4_request/.exec(String(req.headers.authorization ?? ''));
     const service = scope?.[3] ?? '';
     const json = (status: number, payload: unknown, headers: Record<string, string> = {}, type = 'application/x-amz-json-1.1') => {
@@ -361,7 +360,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       if (secret === undefined) {
         throw new ServiceError(service === 'sts' ? 'InvalidClientTokenId' : 'UnrecognizedClientException', 'The security token included in the request is invalid.', service === 'kms' ? 400 : 403);
       }
-      if (!signatureValid(req, Buffer.concat(chunks), secret)) {
+      if (!signatureValid(req, raw, secret)) {
         throw new ServiceError(service === 'sts' ? 'SignatureDoesNotMatch' : 'InvalidSignatureException', 'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.', service === 'kms' ? 400 : 403);
       }
       const account = session?.account ?? options.callerAccount;
@@ -439,13 +438,10 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
     }
   }
 
-  const server: Server = createServer((req, res) => void handle(req, res));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : 0;
+  const server = await listenLocally(handle);
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     calls,
     addKey(account, region, spec = {}) {
       const id = spec.keyId ?? randomUUID();
@@ -514,10 +510,7 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         resourceType: f.resourceType ?? 'AWS::KMS::Key', account, region,
       });
     },
-    stop: async () => {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections?.();
-    },
+    stop: server.stop,
   };
 }
 

@@ -9,7 +9,8 @@
 //   Faults       fail(n) answers the next n Publish calls with 500 InternalError
 
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenLocally } from './local-server.js';
 
 export interface Published {
   messageId: string;
@@ -105,16 +106,9 @@ export async function startSnsServer(options: { region?: string; account?: strin
     }
   };
 
-  const server = createServer((req, res) => {
-    let raw = '';
-    req.setEncoding('utf8');
-    req.on('data', (d: string) => (raw += d));
-    req.on('end', () => handle(req, res, raw));
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
+  const server = await listenLocally((req, res, body) => handle(req, res, body.toString('utf8')));
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     published,
     actions,
     createTopic: (name) => {
@@ -124,7 +118,7 @@ export async function startSnsServer(options: { region?: string; account?: strin
     fail: (count) => {
       failures = count;
     },
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: server.stop,
   };
 }
 
