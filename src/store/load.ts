@@ -35,7 +35,7 @@ export interface ManifestEntry {
   seenBefore: boolean;
 }
 
-export interface BatchResult { objects: number; newRows: number; entries: ManifestEntry[] }
+export interface BatchResult { newRows: number; entries: ManifestEntry[] }
 
 /** Where each table's rows come from. */
 const EVENT_TABLES = [
@@ -83,7 +83,7 @@ export class Batch {
         const newRows = this.stream ? await this.insert(store) : 0;
         this.settleStatus();
         await this.insertManifest(store, source, runId);
-        return { objects: this.entries.length, newRows, entries: this.entries };
+        return { newRows, entries: this.entries };
       });
     } finally {
       if (this.stream) await rm(this.file, { force: true });
@@ -111,9 +111,9 @@ export class Batch {
 
     const kept = EVENT_TABLES.map((t) => `'${t.eventSource}'`).join(', ');
     const records = `(SELECT s.*, b.uri AS source_object, s.o * ${OBJECT_SHIFT} + s.n AS record_ref
-                      FROM ${stagedRecords(`'${this.file.replaceAll("'", "''")}'`, 'all')} s JOIN batch_objects b ON b.o = s.o
+                      FROM ${stagedRecords('$1', 'all')} s JOIN batch_objects b ON b.o = s.o
                       WHERE s.eventsource IN (${kept}))`;
-    await store.run(`CREATE OR REPLACE TEMP TABLE normalized AS ${cloudTrailSql('normalize', { records, principals: 'principals' })}`);
+    await store.run(`CREATE OR REPLACE TEMP TABLE normalized AS ${cloudTrailSql('normalize', { records, principals: 'principals' })}`, [this.file]);
     await this.checkNormalized(store);
   }
 
