@@ -38,7 +38,8 @@ export class Store {
 
   static async open(path: string, options: OpenOptions = {}): Promise<Store> {
     const deadline = Date.now() + (options.waitMs ?? 0);
-    for (let delay = 100; ; delay = Math.min(delay * 2, 2000)) {
+    // An ingest lets go of the file between batches only briefly: try again often enough to get in.
+    for (let delay = 50; ; delay = Math.min(delay * 2, 250)) {
       try {
         const instance = await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : WRITER_SETTINGS);
         const store = new Store(instance, await instance.connect(), path);
