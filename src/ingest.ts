@@ -3,7 +3,7 @@
 import pLimit from 'p-limit';
 import { BadObjectError, DecodePool, type Decoded } from './decode/pool.js';
 import type { DayRange } from './source/layout.js';
-import { ReadError, type LogObjectRef, type LogSource } from './source/source.js';
+import { ReadError, listAll, type LogObjectRef, type LogSource } from './source/source.js';
 import type { Store } from './store/db.js';
 import { Batch, batchFile, stagingFolder, type ManifestEntry } from './store/load.js';
 import { ManifestIndex, resumeDay } from './store/manifest.js';
@@ -140,7 +140,7 @@ async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestO
 
   try {
     const inflight = new Set<Promise<void>>();
-    for await (const ref of source.list(range)) {
+    for await (const ref of listAll(source, range)) {
       summary.listed++;
       const verdict = await manifest.verdict(ref);
       if (verdict === 'done') {

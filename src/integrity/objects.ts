@@ -12,7 +12,7 @@ import { dayFolder, inRange, type DayRange } from '../source/layout.js';
 import { openLocalSource } from '../source/local.js';
 import { describeS3Error } from '../aws/s3-client.js';
 import { openS3Source } from '../source/s3.js';
-import { SourceError, type LogSource } from '../source/source.js';
+import { SourceError, listAll, type LogSource } from '../source/source.js';
 import type { Locate } from './check.js';
 import { digestDay } from './digest.js';
 
@@ -65,7 +65,7 @@ async function openFolderObjects(folder: string): Promise<TrailObjects> {
     name: logs.name,
     folder: true,
     digests: (range) => walkDigests(root, range),
-    logs: (range) => uris(logs.list(range)),
+    logs: (range) => uris(listAll(logs, range)),
     read: async (path) => {
       try {
         return { bytes: await readFile(path), metadata: null };
@@ -108,7 +108,7 @@ async function openS3Objects(uri: string, options: { endpointUrl?: string; concu
     name: logs.name,
     folder: false,
     digests: (range) => lister.list(parts.prefix, range),
-    logs: (range) => uris(logs.list(range)),
+    logs: (range) => uris(listAll(logs, range)),
     read: (objectUri) => getObject(client, objectUri),
     locate: () => s3Locate,
     close: () => {

@@ -3,7 +3,7 @@
 
 import { statSync } from 'node:fs';
 import { opendir, readFile, stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { deliveryDay, inRange, isLogObjectKey, type DayRange } from './layout.js';
 import { SourceError, type LogObjectRef, type LogSource } from './source.js';
 
@@ -13,22 +13,63 @@ export async function openLocalSource(folder: string): Promise<LogSource> {
   if (!info?.isDirectory()) throw new SourceError(`${folder}: no such folder`);
   return {
     name: root,
-    list: (range) => walk(root, range),
+    streams: () => streams(root),
+    // The root stream is what lies outside the layout's region folders.
+    list: (stream, range) => walk(stream, range, stream === root),
     read: async (ref) => readFile(ref.uri),
     close: () => {},
   };
 }
 
-async function* walk(dir: string, range: DayRange): AsyncGenerator<LogObjectRef> {
-  const entries: string[] = [];
+/** A region folder of the layout: <...>/CloudTrail/<region>. */
+const isRegionFolder = (path: string) => basename(dirname(path)) === 'CloudTrail';
+
+interface Entries { files: string[]; folders: string[] }
+
+async function entries(dir: string): Promise<Entries> {
+  const files: string[] = [];
   const folders: string[] = [];
   for await (const entry of await opendir(dir)) {
     if (entry.isDirectory()) folders.push(entry.name);
-    else if (entry.isFile()) entries.push(entry.name);
+    else if (entry.isFile()) files.push(entry.name);
   }
   // Sorted, so a run visits objects in the same order as an S3 listing and days in order.
-  for (const name of folders.sort()) yield* walk(join(dir, name), range);
-  for (const name of entries.sort()) {
+  return { files: files.sort(), folders: folders.sort() };
+}
+
+/** The region folders under root, then root itself when log files lie outside them. */
+async function* streams(root: string): AsyncGenerator<string> {
+  let loose = false;
+  async function* find(dir: string): AsyncGenerator<string> {
+    const { files, folders } = await entries(dir);
+    loose ||= files.some((f) => isLogObjectKey(f));
+    for (const name of folders) {
+      const path = join(dir, name);
+      if (isRegionFolder(path)) yield path;
+      else yield* find(path);
+    }
+  }
+  yield* find(root);
+  if (loose) yield root;
+}
+
+/** Day folders (YYYY, YYYY/MM, YYYY/MM/DD under a region) wholly outside the range are not opened. */
+function prunable(path: string, range: DayRange): boolean {
+  const m = /\/CloudTrail\/[^/]+\/(\d{4})(?:\/(\d{2}))?(?:\/(\d{2}))?$/.exec(path);
+  if (!m) return false;
+  const from = `${m[1]}-${m[2] ?? '01'}-${m[3] ?? '01'}`;
+  const to = `${m[1]}-${m[2] ?? '12'}-${m[3] ?? '31'}`;
+  return (range.until !== null && from > range.until) || (range.since !== null && to < range.since);
+}
+
+async function* walk(dir: string, range: DayRange, skipRegions: boolean): AsyncGenerator<LogObjectRef> {
+  const { files, folders } = await entries(dir);
+  for (const name of folders) {
+    const path = join(dir, name);
+    if ((skipRegions && isRegionFolder(path)) || prunable(path, range)) continue;
+    yield* walk(path, range, skipRegions);
+  }
+  for (const name of files) {
     const path = join(dir, name);
     if (!isLogObjectKey(path)) continue;
     const day = deliveryDay(path);

@@ -28,7 +28,8 @@ export async function openS3Source(uri: string, options: S3Options): Promise<Log
   const bodyAttempts = options.bodyAttempts ?? 3;
   return {
     name: `s3://${bucket}/${prefix}`,
-    list: (range) => lister.list(prefix, range),
+    streams: () => lister.streams(prefix),
+    list: (stream, range) => lister.list(stream, range),
     read: (ref) => readObject(client, bucket, ref, bodyAttempts),
     close: () => client.destroy(),
   };
@@ -84,6 +85,7 @@ function hint(err: unknown): string {
 
 
 const MAX_DAY_LISTINGS = 62;
+const REGION_PREFIX_RE = /(?:^|\/)CloudTrail\/[^/]+\/$/;
 
 class Lister {
   private readonly s3: S3Lister;
@@ -92,17 +94,18 @@ class Lister {
     this.s3 = new S3Lister(client, bucket);
   }
 
-  async *list(prefix: string, range: DayRange): AsyncGenerator<LogObjectRef> {
-    if (range.since === null && range.until === null) {
-      yield* this.listFiltered(prefix, range);
-      return;
-    }
+  /** The region folders under the prefix, or the prefix itself when it holds no CloudTrail layout. */
+  async *streams(prefix: string): AsyncGenerator<string> {
     let found = false;
     for await (const regionPrefix of this.regionPrefixes(prefix)) {
       found = true;
-      yield* this.listDays(regionPrefix, range);
+      yield regionPrefix;
     }
-    if (!found) yield* this.listFiltered(prefix, range); // not the CloudTrail layout: filter by name
+    if (!found) yield prefix; // not the CloudTrail layout: filter by name
+  }
+
+  list(stream: string, range: DayRange): AsyncGenerator<LogObjectRef> {
+    return REGION_PREFIX_RE.test(stream) ? this.listDays(stream, range) : this.listFiltered(stream, range);
   }
 
   /** Every object under the prefix whose name says it is a log in range. */

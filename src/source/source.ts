@@ -17,10 +17,21 @@ export interface LogObjectRef {
 export interface LogSource {
   /** The SOURCE argument, normalised: the manifest groups objects by it. */
   readonly name: string;
-  /** Log objects whose delivery day is in range (digests and other files are left out). */
-  list(range: DayRange): AsyncIterable<LogObjectRef>;
+  /**
+   * The source's streams: one per account and region of the CloudTrail layout (the folder
+   * …/AWSLogs/[o-id/]<account>/CloudTrail/<region>/), or one for what has no layout. Each stream
+   * delivers its days in order, so the ingest keeps a resume point per stream (src/store/streams.ts).
+   */
+  streams(): AsyncIterable<string>;
+  /** One stream's log objects whose delivery day is in range, oldest day first (digests and other files are left out). */
+  list(stream: string, range: DayRange): AsyncIterable<LogObjectRef>;
   read(ref: LogObjectRef): Promise<Uint8Array>;
   close(): void;
+}
+
+/** Every log object of the source in range, stream after stream. */
+export async function* listAll(source: LogSource, range: DayRange): AsyncGenerator<LogObjectRef> {
+  for await (const stream of source.streams()) yield* source.list(stream, range);
 }
 
 /** The source itself is unusable (no such folder or bucket, no access): exit code 2. */
