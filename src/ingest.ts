@@ -1,18 +1,22 @@
 // The ingest pipeline: source -> objects -> decode (worker threads) -> staged batches -> DuckDB.
 
 import pLimit from 'p-limit';
+import { crashPoint } from './fault.js';
 import { BadObjectError, DecodePool, type Decoded } from './decode/pool.js';
 import type { DayRange } from './source/layout.js';
-import { ReadError, listAll, type LogObjectRef, type LogSource } from './source/source.js';
+import { ReadError, type LogObjectRef, type LogSource } from './source/source.js';
 import type { Store } from './store/db.js';
 import { Batch, batchFile, stagingFolder, type ManifestEntry } from './store/load.js';
-import { ManifestIndex, resumeDay } from './store/manifest.js';
+import { ManifestIndex } from './store/manifest.js';
+import { DEFAULT_LOOKBACK_DAYS, StreamListing, readStreamMarks, saveStreamMarks } from './store/streams.js';
 import { BriefWriter, IngestLock } from './store/writer.js';
 
 export interface IngestOptions {
   range: DayRange;
   /** Ignore where the last run stopped and list the whole range. */
   full?: boolean;
+  /** Without --since, list each stream from this many days before its mark (late deliveries). */
+  lookbackDays?: number;
   /** Read quarantined and unreadable objects again. */
   retryQuarantined?: boolean;
   concurrency: number;
@@ -48,6 +52,9 @@ export interface IngestSummary {
   range: DayRange;
   listed: number;
   skipped: number;
+  /** Streams (account and region folders) listed, and how many of them from their first day. */
+  streams: number;
+  newStreams: number;
   objects: number;
   bytes: number;
   events: number;
@@ -78,8 +85,9 @@ export async function ingest(source: LogSource, dbPath: string, options: IngestO
 async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const dbPath = db.path;
-  const runId = await db.use((store) => startRun(store, source.name));
-  const range = options.range.since !== null || options.full ? options.range : { since: await db.use((s) => resumeDay(s, source.name)), until: options.range.until };
+  const { runId, marks } = await db.use(async (store) => ({ runId: await startRun(store, source.name), marks: await readStreamMarks(store, source.name) }));
+  const range = options.range;
+  const lookback = options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
   const staging = await stagingFolder(dbPath);
   const manifest = new ManifestIndex(db, options.retryQuarantined);
   const pool = new DecodePool({ size: options.workers });
@@ -91,18 +99,35 @@ async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestO
   const batchMs = (options.batchSeconds ?? 30) * 1000;
 
   const summary: IngestSummary = {
-    runId, source: source.name, range, listed: 0, skipped: 0, objects: 0, bytes: 0, events: 0,
+    runId, source: source.name, range, listed: 0, skipped: 0, streams: 0, newStreams: 0, objects: 0, bytes: 0, events: 0,
     kmsEvents: 0, newRows: 0, quarantined: [], failed: [], unreadable: [], unreadableBefore: 0, seconds: 0,
   };
   let objectNo = 0;
   let batchNo = 0;
   let batch = new Batch(batchFile(staging, batchNo));
   let commits: Promise<void> = Promise.resolve();
+  const listings: StreamListing[] = [];
+  const listingOf = new Map<LogObjectRef, StreamListing>();
   const flush = () => {
     const full = batch;
     batch = new Batch(batchFile(staging, ++batchNo));
+    // Commits go in order: a stream whose last objects are in this batch is complete with it.
+    for (const e of full.entries) {
+      const listing = listingOf.get(e.ref)!;
+      listingOf.delete(e.ref);
+      listing.pending--;
+      if (e.status === 'failed') listing.failed(e.ref.day);
+    }
+    const complete = listings.filter((l) => l.ready);
+    for (const l of complete) l.saved = true;
+    const n = batchNo; // 1 for the first batch
     commits = commits.then(async () => {
-      const result = await db.use((store) => full.commit(store, source.name, runId));
+      crashPoint('before-commit', n);
+      const result = await db.use((store) => full.commit(store, source.name, runId, async (s) => {
+        await saveStreamMarks(s, source.name, runId, complete);
+        crashPoint('in-commit', n);
+      }));
+      crashPoint('after-commit', n);
       summary.newRows += result.newRows;
       for (const e of result.entries) {
         summary.kmsEvents += e.kmsEvents;
@@ -140,17 +165,29 @@ async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestO
 
   try {
     const inflight = new Set<Promise<void>>();
-    for await (const ref of listAll(source, range)) {
-      summary.listed++;
-      const verdict = await manifest.verdict(ref);
-      if (verdict === 'done') {
-        summary.skipped++;
-        continue;
+    for await (const stream of source.streams()) {
+      const mark = marks.get(stream);
+      const since = StreamListing.startDay(mark, range.since, options.full ?? false, lookback);
+      const listing = new StreamListing(stream, since, mark);
+      listings.push(listing);
+      summary.streams++;
+      if (mark === undefined) summary.newStreams++;
+      for await (const ref of source.list(stream, { since, until: range.until })) {
+        summary.listed++;
+        listing.listed(ref.day);
+        const verdict = await manifest.verdict(ref);
+        if (verdict === 'done') {
+          summary.skipped++;
+          continue;
+        }
+        listing.pending++;
+        listingOf.set(ref, listing);
+        const task = limit(() => readObject(ref, verdict === 'reread')).finally(() => inflight.delete(task));
+        inflight.add(task);
+        // Listing runs ahead of reading by at most a few windows: memory stays bounded.
+        while (inflight.size >= options.concurrency * 2) await Promise.race(inflight);
       }
-      const task = limit(() => readObject(ref, verdict === 'reread')).finally(() => inflight.delete(task));
-      inflight.add(task);
-      // Listing runs ahead of reading by at most a few windows: memory stays bounded.
-      while (inflight.size >= options.concurrency * 2) await Promise.race(inflight);
+      listing.listingDone = true;
     }
     await Promise.all(inflight);
     await flush();

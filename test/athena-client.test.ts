@@ -8,7 +8,7 @@ import { AthenaEngine, AthenaQueryError, billedBytes } from '../src/athena/clien
 import { DuckDBEngine } from '../src/engine.js';
 import { exportParquet } from '../src/export/export.js';
 import { openTarget } from '../src/export/target.js';
-import { Store } from '../src/store/db.js';
+import { openStore } from '../src/store/schema.js';
 import { startAthenaServer, type AthenaServer } from './helpers/athena-server.js';
 import { ingestFolder } from './helpers/ingest.js';
 import { startCli } from './helpers/cli.js';
@@ -46,7 +46,7 @@ beforeAll(async () => {
   );
   writeTrail(trail, records);
   await ingestFolder(trail, DB);
-  const store = await Store.open(DB);
+  const store = await openStore(DB);
   const target = await openTarget('s3://lake/keytrail', { endpointUrl: s3.endpoint });
   process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
@@ -177,7 +177,7 @@ describe('AthenaEngine', () => {
 
 describe('an export partitioned by account', () => {
   it('reads back through the DDL for --by-account (projection on day and account)', async () => {
-    const store = await Store.open(DB);
+    const store = await openStore(DB);
     const target = await openTarget('s3://lake/by-account', { endpointUrl: s3.endpoint });
     try {
       await exportParquet(store, target, { layout: 'day/account', since: null, until: null });

@@ -14,6 +14,7 @@ import { bindings } from '../src/detect/run.js';
 import { DuckDBEngine } from '../src/engine.js';
 import { loadSections } from '../src/report/sections.js';
 import { Store } from '../src/store/db.js';
+import { openStore } from '../src/store/schema.js';
 import { TRINO_MACROS, toDuckDB } from './helpers/athena-server.js';
 import { tempDir } from './helpers/log-objects.js';
 
@@ -30,7 +31,7 @@ const SECTION_CASES = [
 ];
 
 beforeAll(async () => {
-  (await Store.open(DB)).close(); // the schema, no rows: enough to bind and run every query
+  (await openStore(DB)).close(); // the schema, no rows: enough to bind and run every query
 });
 
 /** The empty database, with the local Athena endpoint's helpers for the round trip. */

@@ -19,7 +19,8 @@ import { exportParquet } from '../src/export/export.js';
 import { openTarget } from '../src/export/target.js';
 import { collectReport } from '../src/report/collect.js';
 import { detectFindings } from '../src/report/findings.js';
-import { Store, type Row } from '../src/store/db.js';
+import { type Row } from '../src/store/db.js';
+import { openStore } from '../src/store/schema.js';
 import { startAthenaServer, type AthenaServer } from './helpers/athena-server.js';
 import { ingestFolder } from './helpers/ingest.js';
 import { runCli } from './helpers/cli.js';
@@ -69,7 +70,7 @@ beforeAll(async () => {
   await Promise.all(walk(TRAIL).map((file) => limit(() =>
     client.send(new PutObjectCommand({ Bucket: 'trail', Key: relative(TRAIL, file).split('\\').join('/'), Body: readFileSync(file) })),
   )));
-  const store = await Store.open(DB);
+  const store = await openStore(DB);
   const target = await openTarget('s3://lake/keytrail', { endpointUrl: s3.endpoint });
   try {
     await exportParquet(store, target, { layout: 'day', since: null, until: null });

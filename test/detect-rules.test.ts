@@ -7,6 +7,7 @@ import { DuckDBEngine } from '../src/engine.js';
 import { FINDING_COLUMNS, RuleError, loadRules, parseRule, referencedParams, stripComments } from '../src/detect/rules.js';
 import { DetectionError, ParamError, bindings, isoTime, parseParamOverrides, runRule } from '../src/detect/run.js';
 import { Store } from '../src/store/db.js';
+import { openStore } from '../src/store/schema.js';
 import { tempDir } from './helpers/log-objects.js';
 
 const header = (extra = '', sql = 'SELECT 1 AS x WHERE $factor > 0') => `-- id: demo_rule
@@ -82,8 +83,8 @@ describe('the shipped rules', () => {
   let store: Store;
   beforeAll(async () => {
     ({ dir, cleanup } = tempDir());
-    (await Store.open(join(dir, 'empty.duckdb'))).close();
-    store = await Store.open(join(dir, 'empty.duckdb'), { readOnly: true });
+    (await openStore(join(dir, 'empty.duckdb'))).close();
+    store = await openStore(join(dir, 'empty.duckdb'), { readOnly: true });
   });
   afterAll(() => {
     store.close();

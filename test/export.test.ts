@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { exportParquet } from '../src/export/export.js';
 import { openTarget, type ExportTarget } from '../src/export/target.js';
 import { Store } from '../src/store/db.js';
+import { openStore } from '../src/store/schema.js';
 import { ingestFolder } from './helpers/ingest.js';
 import { runCli } from './helpers/cli.js';
 import { tempDir } from './helpers/log-objects.js';
@@ -39,7 +40,7 @@ async function makeDb(name: string): Promise<{ db: string; trail: string }> {
 }
 
 async function withStore<T>(db: string, fn: (store: Store) => Promise<T>): Promise<T> {
-  const store = await Store.open(db);
+  const store = await openStore(db);
   try {
     return await fn(store);
   } finally {
@@ -61,7 +62,7 @@ function files(root: string): string[] {
 
 /** Reads exported Parquet the way a user would: DuckDB read_parquet with Hive partitions. */
 async function readExport(glob: string, sql = 'SELECT count(*) AS n, count(DISTINCT event_id) AS ids FROM t'): Promise<Record<string, unknown>[]> {
-  const store = await Store.open(':memory:');
+  const store = await openStore(':memory:');
   try {
     const types = glob.includes('/*/*/') ? "{'event_date': DATE, 'account': VARCHAR}" : "{'event_date': DATE}";
     await store.run(`CREATE VIEW t AS SELECT * FROM read_parquet('${glob}', hive_partitioning = true, hive_types = ${types})`);

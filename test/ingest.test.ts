@@ -99,20 +99,24 @@ describe('ingest from a folder', () => {
     expect((await sql<{ n: number }>(db2, 'SELECT count(*) AS n FROM kms_events'))[0].n).toBe(4);
   });
 
-  it('reads only the delivery days in --since/--until, and resumes near the last day read', async () => {
+  it('reads only the delivery days in --since/--until, then resumes each stream from where it was read through', async () => {
     for (const day of ['2024-04-30', '2024-05-01', '2024-05-02', '2024-05-03', '2024-05-10']) {
       writeLogObject(trail, logObjectKey('111111111111', 'eu-west-1', `${day}T00:05:00Z`), mixedRecords(2, 1, { time: `${day}T00:01:00Z` }));
     }
     const ranged = await ingestFolder(trail, db, { range: { since: '2024-05-01', until: '2024-05-02' } });
-    expect(ranged).toMatchObject({ listed: 2, objects: 2, kmsEvents: 4 });
+    expect(ranged).toMatchObject({ listed: 2, objects: 2, kmsEvents: 4, streams: 1, newStreams: 1 });
     expect(await sql(db, `SELECT DISTINCT strftime(event_time, '%Y-%m-%d') AS d FROM kms_events ORDER BY d`)).toEqual([
       { d: '2024-05-01' }, { d: '2024-05-02' },
     ]);
-    // No --since: from two days before the newest day read, so 2024-04-30 is not listed.
+    expect(await sql(db, `SELECT strftime(listed_from, '%Y-%m-%d') AS f, strftime(complete_through, '%Y-%m-%d') AS t FROM ingest_streams`)).toEqual([
+      { f: '2024-05-01', t: '2024-05-02' },
+    ]);
+    // No --since: the stream from a week before where it was read through, but not before the
+    // day the user chose to start from, so 2024-04-30 is not listed.
     const resumed = await ingestFolder(trail, db);
-    expect(resumed.range.since).toBe('2024-04-30');
-    expect(resumed).toMatchObject({ listed: 5, skipped: 2, objects: 3 });
+    expect(resumed).toMatchObject({ listed: 4, skipped: 2, objects: 2, newStreams: 0 });
+    expect(await sql(db, `SELECT strftime(complete_through, '%Y-%m-%d') AS t FROM ingest_streams`)).toEqual([{ t: '2024-05-10' }]);
     // --full lists everything.
-    expect(await ingestFolder(trail, db, { full: true })).toMatchObject({ listed: 5, objects: 0 });
+    expect(await ingestFolder(trail, db, { full: true })).toMatchObject({ listed: 5, objects: 1 });
   });
 });

@@ -9,6 +9,7 @@ import { readInventory, unreadable } from '../src/inventory/audit.js';
 import { loadAuditChecks, runAuditChecks, auditFindings } from '../src/inventory/checks.js';
 import { saveSnapshot } from '../src/inventory/snapshot.js';
 import { Store } from '../src/store/db.js';
+import { openStore } from '../src/store/schema.js';
 import type { Finding } from '../src/detect/run.js';
 import { ingestFolder } from './helpers/ingest.js';
 import { startKmsServer, type KmsServer } from './helpers/kms-server.js';
@@ -117,7 +118,7 @@ const byRule = (findings: Finding[]): Record<string, string[]> => {
 
 async function audit(db: string, options: Partial<Parameters<typeof readInventory>[0]> = {}) {
   const read = await readInventory({ endpointUrl: server.endpoint, roleArns: [], regions: null, concurrency: 4, ...options });
-  const store = await Store.open(db);
+  const store = await openStore(db);
   try {
     const runId = await saveSnapshot(store, read);
     const findings = await runAuditChecks(new DuckDBEngine(store), loadAuditChecks(), { trustedAccounts: [A], trustedOrgIds: [] });
@@ -288,7 +289,7 @@ describe('keytrail detect includes the latest audit', () => {
     } finally {
       store.close();
     }
-    const bare = await Store.open(`${work.dir}/bare.duckdb`);
+    const bare = await openStore(`${work.dir}/bare.duckdb`);
     bare.close();
     const ro = await Store.open(`${work.dir}/bare.duckdb`, { readOnly: true });
     try {

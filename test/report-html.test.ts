@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTrail } from '../scripts/trail-generator.js';
-import { Store } from '../src/store/db.js';
+import { openStore } from '../src/store/schema.js';
 import { findChromium } from './helpers/chromium.js';
 import { runCli } from './helpers/cli.js';
 import { ingestFolder, sql } from './helpers/ingest.js';
@@ -193,7 +193,7 @@ describe('the HTML report in chromium', () => {
 
   it('an empty database gives a readable page that says there is no data', async () => {
     const empty = join(dir, 'empty.duckdb');
-    (await Store.open(empty)).close();
+    (await openStore(empty)).close();
     const file = join(OUTPUT, 'report-empty.html');
     await report(file, '--db', empty);
     const { page, problems } = await open(file);

@@ -12,7 +12,7 @@ import { collectReport } from '../src/report/collect.js';
 import { csvCell, renderCsvTable } from '../src/report/render/csv.js';
 import { renderHtml } from '../src/report/render/html.js';
 import { renderMarkdown } from '../src/report/render/markdown.js';
-import { Store } from '../src/store/db.js';
+import { openStore } from '../src/store/schema.js';
 import { runCli } from './helpers/cli.js';
 import { ingestFolder, sql } from './helpers/ingest.js';
 import { logObjectKey, tempDir, writeLogObject } from './helpers/log-objects.js';
@@ -206,7 +206,7 @@ describe('keytrail report numbers', () => {
 describe('keytrail report edge cases', () => {
   it('an empty database gives a readable report that says there is no data', async () => {
     const empty = join(dir, 'empty.duckdb');
-    (await Store.open(empty)).close();
+    (await openStore(empty)).close();
     const md = await runCli(['report', '--db', empty]);
     expect(md.code).toBe(0);
     expect(md.stdout).toContain('## No data');
@@ -246,7 +246,7 @@ describe('keytrail report edge cases', () => {
 
   it('without the key state view and without detections, says what is missing and reports the rest', async () => {
     const bare = join(dir, 'bare.duckdb');
-    const store = await Store.open(bare);
+    const store = await openStore(bare);
     await store.run(`INSERT INTO kms_events (event_key, event_id, record_hash, event_time, event_name, identity_arn, key_arn, account_id, source_object)
       VALUES (md5_number('e1|h1'), 'e1', 'h1', TIMESTAMP '2024-05-01 10:00:00', 'Decrypt', 'arn:aws:iam::111111111111:role/App',
               'arn:aws:kms:us-east-1:111111111111:key/k1', '111111111111', 'x')`);

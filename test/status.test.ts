@@ -4,7 +4,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Store } from '../src/store/db.js';
+import { openStore } from '../src/store/schema.js';
 import { parseDuration } from '../src/status/status.js';
 import { runCli } from './helpers/cli.js';
 import { ingestFolder } from './helpers/ingest.js';
@@ -78,7 +78,7 @@ describe('keytrail status', () => {
   it('lists unreadable and failed objects first; exits 1 while the last run failed, 0 once one succeeds', async () => {
     // The rows an ingest writes for a run that could not fetch two objects: one for good (403),
     // one for now (503).
-    const store = await Store.open(db);
+    const store = await openStore(db);
     try {
       const now = new Date().toISOString().replace('T', ' ').replace('Z', '');
       await store.run(`INSERT INTO ingest_runs (run_id, source, started_at, finished_at, status, objects, failed) VALUES (2, 's3://trail/logs', $1::TIMESTAMP, $1::TIMESTAMP, 'failed', 2, 1)`, [now]);
@@ -99,7 +99,7 @@ describe('keytrail status', () => {
     expect(s.problem_objects_more).toBe(1);
     expect((await status('--objects', '2')).stdout).toContain('  … and 1 more');
 
-    const store2 = await Store.open(db);
+    const store2 = await openStore(db);
     try {
       await store2.run(`INSERT INTO ingest_runs (run_id, source, started_at, finished_at, status) VALUES (3, 's3://trail/logs', TIMESTAMP '2026-01-01 00:00:00', TIMESTAMP '2026-01-01 00:01:00', 'ok')`);
     } finally {
@@ -110,7 +110,7 @@ describe('keytrail status', () => {
 
   it('an empty database is a problem; bad options and a missing database are usage errors', async () => {
     const empty = join(dir, 'empty.duckdb');
-    (await Store.open(empty)).close();
+    (await openStore(empty)).close();
     const r = await status('--db', empty, '--format', 'json');
     expect(r.code).toBe(1);
     expect((JSON.parse(r.stdout) as StatusJson).problems).toEqual(['no ingest has run on this database', 'the database holds no KMS events']);

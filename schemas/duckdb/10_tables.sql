@@ -3,9 +3,13 @@
 -- One row per KMS CloudTrail event, however often it was delivered. CloudTrail's eventID is
 -- unique, so a row is one eventID; record_hash (MD5 of the record's bytes) only keeps apart records
 -- that reuse an eventID with other content (hand-made fixtures, edited logs), which would
--- otherwise be silently dropped. The primary key, event_key, is the two in one 128-bit number
--- (an index on it costs a third of one on the two texts). The rows come from
--- schemas/cloudtrail/normalize.sql, the one mapping of a record to a row (Athena's view too).
+-- otherwise be silently dropped. event_key is the two in one 128-bit number. It has no index on
+-- purpose: an index over every event ever stored made each ingest cost more than the last and
+-- ran out of memory at 4M events. The one statement that inserts rows (src/store/load.ts) refuses
+-- a key already present among the rows of the same event time, which is where any copy of an event
+-- lies (same record, same eventTime); rows go in in time order, so DuckDB's zone maps skip every
+-- other row group. The rows come from schemas/cloudtrail/normalize.sql, the one mapping of a record
+-- to a row (Athena's view too).
 CREATE TABLE IF NOT EXISTS kms_events (
     event_id              VARCHAR   NOT NULL, -- eventID (or 'keytrail:<record_hash>' when a record has none)
     record_hash           VARCHAR   NOT NULL,
@@ -40,14 +44,12 @@ CREATE TABLE IF NOT EXISTS kms_events (
     additional_event_data JSON,
     resources             JSON,
     source_object         VARCHAR   NOT NULL, -- the s3:// URI or file path the event was first read from
-    event_key             UHUGEINT  NOT NULL PRIMARY KEY -- md5_number(event_id || '|' || record_hash)
+    event_key             UHUGEINT  NOT NULL  -- md5_number(event_id || '|' || record_hash), unique (see above)
 );
 
 -- The trail's own management events (eventSource cloudtrail.amazonaws.com: StopLogging,
 -- PutEventSelectors, DeleteTrail ...), in the shape of kms_events, for the tampering detections.
 CREATE TABLE IF NOT EXISTS trail_events AS SELECT * FROM kms_events LIMIT 0;
--- (CREATE TABLE AS copies no key: the same one, enforced here.)
-CREATE UNIQUE INDEX IF NOT EXISTS trail_events_key ON trail_events (event_key);
 
 -- Other objects that delivered an event already stored (CloudTrail delivers some events twice):
 -- when an object is read again, an event it shared with another object stays, attributed to that one.
@@ -101,4 +103,19 @@ CREATE TABLE IF NOT EXISTS ingest_runs (
     new_rows      BIGINT,
     quarantined   INTEGER,
     failed        INTEGER
+);
+
+-- How far each stream of a source (an account and region folder of the CloudTrail layout, or a
+-- region of Event history) has been read: every object of it delivered from listed_from through
+-- complete_through, as listed by run_id, is in ingested_objects (NULL listed_from: from its first
+-- day). A run without --since lists each stream from a lookback before complete_through, and a
+-- stream that has no row from its first day (src/store/streams.ts).
+CREATE TABLE IF NOT EXISTS ingest_streams (
+    source            VARCHAR NOT NULL,
+    stream            VARCHAR NOT NULL,
+    listed_from       DATE,
+    complete_through  DATE NOT NULL,
+    run_id            BIGINT NOT NULL,
+    updated_at        TIMESTAMP NOT NULL,
+    PRIMARY KEY (source, stream)
 );

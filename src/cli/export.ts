@@ -2,7 +2,8 @@
 
 import { ExportTargetError, openTarget } from '../export/target.js';
 import { exportParquet, type ExportSummary } from '../export/export.js';
-import { Store } from '../store/db.js';
+import type { Store } from '../store/db.js';
+import { openStore } from '../store/schema.js';
 import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, dayOption, parse, waitMs } from './args.js';
 
 const HELP = `usage: keytrail export --to DIR|s3://bucket[/prefix] [options]
@@ -65,7 +66,7 @@ export async function run(argv: string[]): Promise<number> {
   }
   let store: Store | null = null;
   try {
-    store = await Store.open(values.db!, { waitMs: waitMs(values.wait) });
+    store = await openStore(values.db!, { waitMs: waitMs(values.wait) });
     const progress = process.stderr.isTTY && !values.json;
     const summary = await exportParquet(store, target, {
       layout: values['by-account'] ? 'day/account' : 'day',

@@ -6,6 +6,7 @@ import { PublicKeyError, loadPublicKeysFile, type PublicKeyRing } from '../integ
 import type { VerifyResult } from '../integrity/verify.js';
 import { openLocalSource } from '../source/local.js';
 import { openS3Source } from '../source/s3.js';
+import { DEFAULT_LOOKBACK_DAYS } from '../store/streams.js';
 import type { LogSource } from '../source/source.js';
 import { DEFAULT_DB, EXIT, UsageError, dayOption, parse, positiveInt } from './args.js';
 
@@ -18,9 +19,12 @@ objects already loaded are skipped, and every batch commits with its manifest ro
 
 options:
   --db FILE            database file (default ${DEFAULT_DB})
-  --since DATE         first delivery day to read, YYYY-MM-DD (default: two days before the newest
-                       day already read from SOURCE, or everything on the first run)
+  --since DATE         first delivery day to read, YYYY-MM-DD (default: each account and region
+                       from --lookback days before the last day it was read through, one never
+                       read from its first day)
   --until DATE         last delivery day to read (default: no limit)
+  --lookback DAYS      list each account and region again from this many days before where the
+                       last run got to, for late deliveries into day folders already read (default 7)
   --full               list all of SOURCE, not just the days since the last run
   --retry-quarantined  read quarantined and unreadable objects again
   --max-object-mb N    quarantine an object larger than N MB uncompressed (default 1024)
@@ -54,6 +58,7 @@ export async function run(argv: string[]): Promise<number> {
     since: { type: 'string' },
     until: { type: 'string' },
     full: { type: 'boolean', default: false },
+    lookback: { type: 'string' },
     'retry-quarantined': { type: 'boolean', default: false },
     concurrency: { type: 'string' },
     workers: { type: 'string' },
@@ -75,6 +80,7 @@ export async function run(argv: string[]): Promise<number> {
   if (range.since && range.until && range.since > range.until) throw new UsageError('--since is after --until');
   const concurrency = positiveInt(values.concurrency, '--concurrency', isS3 ? 32 : 64);
   const workers = values.workers === undefined ? undefined : positiveInt(values.workers, '--workers', 1);
+  const lookbackDays = values.lookback === '0' ? 0 : positiveInt(values.lookback, '--lookback', DEFAULT_LOOKBACK_DAYS);
   const batchObjects = positiveInt(values['batch-objects'], '--batch-objects', 50_000);
   const maxObjectBytes = positiveInt(values['max-object-mb'], '--max-object-mb', 1024) * 2 ** 20;
 
@@ -88,7 +94,7 @@ export async function run(argv: string[]): Promise<number> {
     const progress = process.stderr.isTTY && !values.json ? progressLine() : null;
     const sha256 = values.verify ? new Map<string, string>() : undefined;
     const summary = await ingest(source, values.db!, {
-      range, full: values.full, retryQuarantined: values['retry-quarantined'], concurrency, workers, batchObjects,
+      range, full: values.full, lookbackDays, retryQuarantined: values['retry-quarantined'], concurrency, workers, batchObjects,
       maxObjectBytes, lockWaitMs: values.wait ? 24 * 3600_000 : 0, onProgress: progress?.update, sha256,
     });
     progress?.done();
@@ -145,7 +151,7 @@ function describe(s: IngestSummary, v?: Verification): string {
   const days = s.range.since || s.range.until ? ` (days ${s.range.since ?? '…'} to ${s.range.until ?? '…'})` : '';
   const lines = [
     `keytrail ingest: ${s.objects} objects read (${mb(s.bytes)} MB) from ${s.source}${days}, ` +
-      `${s.skipped} already loaded; ${s.events} events, ${s.kmsEvents} KMS events, ${s.newRows} new rows; ` +
+      `${s.skipped} already loaded, ${s.streams} account/region streams${s.newStreams > 0 ? ` (${s.newStreams} new, listed from their first day)` : ''}; ${s.events} events, ${s.kmsEvents} KMS events, ${s.newRows} new rows; ` +
       `${s.quarantined.length} quarantined, ${s.failed.length} failed, ${s.unreadable.length} unreadable; ${s.seconds.toFixed(1)} s`,
   ];
   const list = (what: string, problems: IngestSummary['failed']) => {

@@ -9,7 +9,7 @@ import { readInventory, unreadable, type AuditRead } from '../inventory/audit.js
 import { loadAuditChecks, runAuditChecks } from '../inventory/checks.js';
 import { saveSnapshot, utc } from '../inventory/snapshot.js';
 import { NoRegionError } from '../inventory/targets.js';
-import { Store } from '../store/db.js';
+import { openStore } from '../store/schema.js';
 import { DEFAULT_DB, EXIT, UsageError, oneOf, parse, positiveInt } from './args.js';
 import { formatFindings } from './detect.js';
 
@@ -114,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
 
   // A locked or unusable database fails before any AWS call; but the lock is not held while KMS
   // is read (minutes for a large organization), so ingest, detect and report are not kept waiting.
-  (await Store.open(values.db!)).close();
+  (await openStore(values.db!)).close();
   const connect = { endpointUrl: values['endpoint-url'], profile: values.profile };
   const progress = process.stderr.isTTY ? (line: string) => console.error(line) : undefined;
   let read;
@@ -126,7 +126,7 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.failed;
   }
   const analyzed = values['access-analyzer'] ? await readAnalyzerFindings(connect, read.targets) : null;
-  const store = await Store.open(values.db!, { waitMs: 10 * 60_000 });
+  const store = await openStore(values.db!, { waitMs: 10 * 60_000 });
   try {
     await saveSnapshot(store, read);
 

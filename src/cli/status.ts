@@ -74,6 +74,13 @@ function describe(s: Status): string {
   // One object per entry, whole: the end of a key (account, region, time) is what tells them apart.
   for (const p of s.problem_objects) lines.push(`  ${p.status} ${p.object_uri} (run ${p.run_id}, ${p.ingested_at})`, `    ${p.error ?? ''}`);
   if (s.problem_objects_more > 0) lines.push(`  … and ${s.problem_objects_more} more (--objects N, or keytrail query on ingested_objects)`);
+  const stopped = s.interrupted_run;
+  if (stopped) {
+    lines.push('', `run ${stopped.run_id} (started ${stopped.started_at}) stopped before it finished, after committing ${stopped.objects_committed} objects; ` +
+      'the next ingest lists these streams again from where they were read through (and any stream never read, from its first day):');
+    for (const u of stopped.unfinished_streams.slice(0, 20)) lines.push(`  ${u.stream} (read through ${u.read_through ?? '-'})`);
+    if (stopped.unfinished_streams.length > 20) lines.push(`  … and ${stopped.unfinished_streams.length - 20} more (SELECT * FROM ingest_streams)`);
+  }
   lines.push('', `newest event per account and region (stale: older than ${duration(s.max_lag_seconds)}):`);
   const rows = s.freshness.map((f) => ({ ...f, lag: duration(f.lag_seconds), stale: f.stale ? 'STALE' : '' }));
   lines.push(formatRows(rows, ['account_id', 'aws_region', 'newest_event', 'lag', 'stale'], 'table'));

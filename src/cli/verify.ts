@@ -2,7 +2,7 @@
 // `aws cloudtrail validate-logs`, for every account and region of a bucket or folder.
 
 import { addDays } from '../source/layout.js';
-import { Store } from '../store/db.js';
+import { openStore } from '../store/schema.js';
 import { openTrailObjects } from '../integrity/objects.js';
 import { PublicKeyError, loadPublicKeysFile, type PublicKeyRing } from '../integrity/public-keys.js';
 import { recordVerification } from '../integrity/record.js';
@@ -80,7 +80,7 @@ export async function run(argv: string[]): Promise<number> {
     return EXIT.usage;
   }
   if (values.db) {
-    const store = await Store.open(values.db);
+    const store = await openStore(values.db);
     try {
       await recordVerification(store, result.source, result.objects, result.gaps, {
         start: range.since ? `${range.since}T00:00:00Z` : null, end: windowEnd,

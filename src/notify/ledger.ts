@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Finding } from '../detect/run.js';
 import { Store } from '../store/db.js';
+import { openStore } from '../store/schema.js';
 
 export interface LedgerRow {
   fingerprint: string;
@@ -42,7 +43,7 @@ export async function readLedger(db: string, waitMs: number): Promise<LedgerRow[
 export async function recordAttempts(db: string, waitMs: number, attempts: Attempt[], now: Date): Promise<void> {
   if (attempts.length === 0) return;
   const at = now.toISOString().replace('T', ' ').replace('Z', '');
-  const store = await Store.open(db, { waitMs });
+  const store = await openStore(db, { waitMs });
   try {
     await store.transaction(async () => {
       for (const a of attempts) {

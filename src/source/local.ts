@@ -45,7 +45,7 @@ async function* streams(root: string): AsyncGenerator<string> {
     loose ||= files.some((f) => isLogObjectKey(f));
     for (const name of folders) {
       const path = join(dir, name);
-      if (isRegionFolder(path)) yield path;
+      if (isRegionFolder(path)) yield `${path}/`; // named as S3 names a region prefix
       else yield* find(path);
     }
   }

@@ -4,6 +4,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { listValue } from '@duckdb/node-api';
 import type { Row, Store } from '../store/db.js';
+import { IngestLock } from '../store/writer.js';
 
 export interface Freshness {
   account_id: string | null;
@@ -22,6 +23,17 @@ export interface ProblemObject {
   ingested_at: string;
 }
 
+/** A run that stopped before it finished (killed, crashed, the machine rebooted), and what it left. */
+export interface InterruptedRun {
+  run_id: number;
+  source: string;
+  started_at: string;
+  /** Objects it committed before it stopped. */
+  objects_committed: number;
+  /** Streams (account and region folders) it did not finish: the next run lists each from its mark. */
+  unfinished_streams: { stream: string; read_through: string | null }[];
+}
+
 export interface Status {
   database: { path: string; bytes: number };
   checked_at: string;
@@ -34,6 +46,7 @@ export interface Status {
   newest_event: string | null;
   lag_seconds: number | null;
   freshness: Freshness[];
+  interrupted_run: InterruptedRun | null;
   /** Why the check fails: empty when all is well. */
   problems: string[];
 }
@@ -75,7 +88,12 @@ export async function collectStatus(store: Store, options: StatusOptions): Promi
 
   const problems: string[] = [];
   const last = runs[0];
+  const interrupted = last ? await interruptedRun(store, last) : null;
   if (!last) problems.push('no ingest has run on this database');
+  else if (interrupted) {
+    problems.push(`the last ingest (run ${last.run_id}, ${last.source}) stopped before it finished (killed or crashed), ` +
+      `leaving ${interrupted.unfinished_streams.length} account/region stream(s) unfinished: the next run reads what it left`);
+  }
   else if (last.status === 'failed') {
     problems.push(`the last ingest (run ${last.run_id}, ${last.source}) failed: ${last.failed ?? '?'} object(s) could not be fetched`);
   }
@@ -95,8 +113,24 @@ export async function collectStatus(store: Store, options: StatusOptions): Promi
     newest_event: newestEvent?.newest_event ?? null,
     lag_seconds: newestEvent?.lag_seconds ?? null,
     freshness,
+    interrupted_run: interrupted,
     problems,
   };
+}
+
+/** The last run, when it was interrupted, or is marked running while no ingest holds the database. */
+async function interruptedRun(store: Store, last: Row): Promise<InterruptedRun | null> {
+  const stopped = last.status === 'interrupted' || (last.status === 'running' && IngestLock.holder(store.path) === null);
+  if (!stopped) return null;
+  const runId = BigInt(last.run_id as number);
+  const [{ n }] = await store.all<{ n: number }>('SELECT count(*) AS n FROM ingested_objects WHERE run_id = $1', [runId]);
+  // Streams whose mark the run did not move: it stopped before it had committed all they held.
+  const streams = await store.all<{ stream: string; read_through: string | null }>(
+    `SELECT stream, strftime(complete_through, '%Y-%m-%d') AS read_through FROM ingest_streams
+     WHERE source = $1 AND run_id < $2 ORDER BY stream`,
+    [String(last.source), runId],
+  );
+  return { run_id: Number(last.run_id), source: String(last.source), started_at: iso(last.started_at)!, objects_committed: n, unfinished_streams: streams };
 }
 
 /** The database file and its write-ahead log, if one is left. */

@@ -1,14 +1,10 @@
-// The DuckDB file: opening it (one writer at a time), creating the schema, running SQL.
+// The DuckDB file: opening it (one writer at a time) and running SQL. The schema is src/store/schema.ts's.
 
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync } from 'node:fs';
 import {
-  BOOLEAN, DuckDBConnection, DuckDBInstance, DuckDBTypeId, LIST, VARCHAR, listValue,
+  DuckDBConnection, DuckDBInstance, DuckDBTypeId,
   type DuckDBResultReader, type DuckDBType, type DuckDBValue,
 } from '@duckdb/node-api';
-import { KMS_EVENT_CATALOGUE } from '../kms/catalogue.js';
-import { schemasDir } from '../paths.js';
-import { moveV1Rows, setAsideV1 } from './migrate.js';
 
 export type SqlParam = DuckDBValue;
 export type Row = Record<string, unknown>;
@@ -20,8 +16,6 @@ export interface OpenOptions {
   readOnly?: boolean;
   /** Wait up to this long (ms) for another writer to finish instead of failing at once. */
   waitMs?: number;
-  /** The schema is known to be current (opened before by the same run): skip creating it. */
-  schemaReady?: boolean;
 }
 
 // Ingest batches are bounded in bytes, so a writer needs little memory; the limit keeps DuckDB's
@@ -30,6 +24,27 @@ export interface OpenOptions {
 // benchmark trail: 15.3 s against 15.5 s); on a busy one a second thread fighting the workers took
 // a 9k-object ingest from 8.6 s to 15.9 s.
 const WRITER_SETTINGS = { memory_limit: '256MB', threads: '1' };
+
+/**
+ * Readers (query, detect, report ...) run within this much memory, spilling to disk beyond it,
+ * whatever the size of the database: KEYTRAIL_MEMORY_LIMIT ('4GB', '512MB') overrides it.
+ */
+export const READER_MEMORY_LIMIT = '1GB';
+
+function readerSettings(): Record<string, string> {
+  return { access_mode: 'READ_ONLY', memory_limit: process.env.KEYTRAIL_MEMORY_LIMIT || READER_MEMORY_LIMIT, preserve_insertion_order: 'false' };
+}
+
+/** The database and its write-ahead log are the owner's alone, whatever made them (an older version, a umask). */
+function ownerOnly(path: string): void {
+  for (const file of [path, `${path}.wal`]) {
+    try {
+      if (existsSync(file)) chmodSync(file, 0o600);
+    } catch {
+      // not ours to change (another user's file we may write): leave it as its owner set it
+    }
+  }
+}
 
 const LOCK_RE = /Could not set lock on file .*Conflicting lock is held in (.*?) \(PID (\d+)\)/s;
 
@@ -41,11 +56,11 @@ export class Store {
     // An ingest lets go of the file between batches only briefly: try again often enough to get in.
     for (let delay = 50; ; delay = Math.min(delay * 2, 250)) {
       try {
-        const instance = await DuckDBInstance.create(path, options.readOnly ? { access_mode: 'READ_ONLY' } : WRITER_SETTINGS);
+        const instance = await DuckDBInstance.create(path, options.readOnly ? readerSettings() : WRITER_SETTINGS);
         const store = new Store(instance, await instance.connect(), path);
         // now(), casts of text with a zone and strftime follow the session's zone: keytrail writes UTC.
         await store.run("SET TimeZone = 'UTC'");
-        if (!options.readOnly && !options.schemaReady) await store.createSchema();
+        if (!options.readOnly) ownerOnly(path);
         return store;
       } catch (err) {
         const message = (err as Error).message;
@@ -98,26 +113,6 @@ export class Store {
   close(): void {
     this.connection.closeSync();
     this.instance.closeSync();
-  }
-
-  private async createSchema(): Promise<void> {
-    const migration = await setAsideV1(this);
-    // schemas/duckdb/*.sql in name order: tables first, then the views over them.
-    const dir = join(schemasDir, 'duckdb');
-    for (const file of readdirSync(dir).filter((f) => f.endsWith('.sql')).sort()) {
-      await this.connection.run(readFileSync(join(dir, file), 'utf8'));
-    }
-    if (migration) await moveV1Rows(this);
-    await this.run(
-      `CREATE OR REPLACE TABLE kms_event_catalogue AS
-       SELECT unnest($1::VARCHAR[]) AS event_name, unnest($2::VARCHAR[]) AS category, unnest($3::BOOLEAN[]) AS emitted_by_kms`,
-      [
-        listValue(KMS_EVENT_CATALOGUE.map((k) => k.eventName)),
-        listValue(KMS_EVENT_CATALOGUE.map((k) => k.category)),
-        listValue(KMS_EVENT_CATALOGUE.map((k) => k.emittedByKms)),
-      ],
-      [LIST(VARCHAR), LIST(VARCHAR), LIST(BOOLEAN)],
-    );
   }
 }
 

@@ -11,7 +11,7 @@ import { BIGINT, INTEGER, LIST, VARCHAR, listValue } from '@duckdb/node-api';
 import { describeBadRecords } from '../decode/decode.js';
 import type { LogObjectRef } from '../source/source.js';
 import type { Store } from './db.js';
-import { cloudTrailSql, stagedRecords } from './staging.js';
+import { EVENT_KEY, cloudTrailSql, stagedRecords } from './staging.js';
 
 /**
  * ok; quarantined: unreadable, or some of its records are; failed: could not be fetched this time
@@ -45,9 +45,6 @@ const EVENT_TABLES = [
 
 const OBJECT_SHIFT = 4294967296; // record_ref = object * 2^32 + record number
 
-/** The events tables' key: the event and its content in one number. */
-export const EVENT_KEY = `md5_number(event_id || '|' || record_hash)`;
-
 /** One batch being filled: its staged lines go to a file as they arrive, not into memory. */
 export class Batch {
   readonly entries: ManifestEntry[] = [];
@@ -71,7 +68,7 @@ export class Batch {
   }
 
   /** Loads the batch and writes its manifest rows, in one transaction. */
-  async commit(store: Store, source: string, runId: number): Promise<BatchResult> {
+  async commit(store: Store, source: string, runId: number, alsoInTransaction?: (store: Store) => Promise<void>): Promise<BatchResult> {
     if (this.stream) {
       this.stream.end();
       await once(this.stream, 'close');
@@ -83,6 +80,7 @@ export class Batch {
         const newRows = this.stream ? await this.insert(store) : 0;
         this.settleStatus();
         await this.insertManifest(store, source, runId);
+        await alsoInTransaction?.(store);
         return { newRows, entries: this.entries };
       });
     } finally {
@@ -186,23 +184,33 @@ export class Batch {
   }
 
   /**
-   * Inserts each event once (the table's key refuses a second copy), and notes the other objects
-   * that delivered it. Duplicates have the same event_time, so only that slice of the table is
-   * compared (DuckDB skips the other row groups).
+   * Inserts each event once, and notes the other objects that delivered it. Any copy of an event
+   * has its event time, so the rows already stored are looked up in the batch's time span only:
+   * rows go in in time order, and DuckDB's zone maps skip every row group outside the span, so the
+   * cost follows the batch, not the table (there is no index to keep: schemas/duckdb/10_tables.sql).
    */
   private async insertEvents(store: Store, table: string, eventSource: string): Promise<number> {
-    const valid = `event_source = '${eventSource}' AND event_time IS NOT NULL AND event_name IS NOT NULL`;
+    const batchRows = `(SELECT *, ${EVENT_KEY} AS event_key FROM normalized
+                        WHERE event_source = '${eventSource}' AND event_time IS NOT NULL AND event_name IS NOT NULL)`;
+    const [span] = await store.all<{ lo: string | null; hi: string | null }>(
+      `SELECT min(event_time)::VARCHAR AS lo, max(event_time)::VARCHAR AS hi FROM ${batchRows}`,
+    );
+    if (span.lo === null || span.hi === null) return 0;
+    // Literals, not parameters: DuckDB prunes row groups by constants it sees when planning.
+    const stored = `(SELECT event_key, source_object FROM ${table}
+                     WHERE event_time BETWEEN TIMESTAMP '${span.lo}' AND TIMESTAMP '${span.hi}')`;
     const inserted = await store.run(
       `INSERT INTO ${table} BY NAME
-       SELECT * EXCLUDE (event_source, record_ref), ${EVENT_KEY} AS event_key FROM normalized WHERE ${valid}
-       ON CONFLICT DO NOTHING`,
+       SELECT * EXCLUDE (event_source, record_ref) FROM ${batchRows} z
+       WHERE NOT EXISTS (SELECT 1 FROM ${stored} t WHERE t.event_key = z.event_key)
+       QUALIFY row_number() OVER (PARTITION BY z.event_key ORDER BY z.record_ref) = 1
+       ORDER BY z.event_time`,
     );
     await store.run(
       `INSERT INTO event_redeliveries
        SELECT DISTINCT z.event_id, z.record_hash, z.source_object
-       FROM normalized z JOIN ${table} t ON t.event_id = z.event_id AND t.record_hash = z.record_hash
-       WHERE z.${valid.replaceAll(' AND ', ' AND z.')} AND t.source_object <> z.source_object
-         AND t.event_time BETWEEN (SELECT min(event_time) FROM normalized) AND (SELECT max(event_time) FROM normalized)
+       FROM ${batchRows} z JOIN ${stored} t ON t.event_key = z.event_key
+       WHERE t.source_object <> z.source_object
        ON CONFLICT DO NOTHING`,
     );
     return inserted;

@@ -1,25 +1,44 @@
-// Brings a database written by keytrail 0.1 up to the current schema. Its tables had no keys (an
-// event delivered twice in one object was stored twice), no session_name, and named a
-// cross-account caller by its session. The old tables are set aside before schemas/duckdb/ runs,
-// and their rows move into the new ones after, through the same normalize.sql as new records.
+// Brings a database written by an older keytrail up to the current schema. The old tables are set
+// aside before schemas/duckdb/ runs, and their rows move into the new ones after.
+// - 0.1: no keys (an event delivered twice in one object was stored twice), no session_name, a
+//   cross-account caller named by its session: the rows go through the same normalize.sql as new
+//   records.
+// - 0.2: the events tables had a global index on event_key (a PRIMARY KEY on kms_events, a unique
+//   index on trail_events), whose upkeep grew with the table: the rows move as they are, in event
+//   time order (the order the ingest's exactness check relies on to skip all but a slice).
 
 import type { Store } from './db.js';
-import { EVENT_KEY } from './load.js';
-import { cloudTrailSql } from './staging.js';
+import { EVENT_KEY, cloudTrailSql } from './staging.js';
 
-/** Renames 0.1's tables out of the way; true when there were any. */
-export async function setAsideV1(store: Store): Promise<boolean> {
-  const [{ v1 }] = await store.all<{ v1: boolean }>(
-    `SELECT count(*) FILTER (WHERE table_name = 'kms_events') = 1
-            AND count(*) FILTER (WHERE table_name = 'kms_events' AND column_name = 'session_name') = 0 AS v1
+export type OldVersion = 'v1' | 'v2';
+
+/** Renames an older version's tables out of the way; which version they were, or null. */
+export async function setAsideOldTables(store: Store): Promise<OldVersion | null> {
+  const [{ v1, v2 }] = await store.all<{ v1: boolean; v2: boolean }>(
+    `SELECT count(*) FILTER (WHERE table_name = 'kms_events') > 0
+              AND count(*) FILTER (WHERE table_name = 'kms_events' AND column_name = 'session_name') = 0 AS v1,
+            (SELECT count(*) > 0 FROM duckdb_constraints() WHERE table_name = 'kms_events' AND constraint_type = 'PRIMARY KEY') AS v2
      FROM duckdb_columns() WHERE schema_name = 'main'`,
   );
-  if (!v1) return false;
+  if (!v1 && !v2) return null;
   await store.transaction(async () => {
-    await store.run('ALTER TABLE kms_events RENAME TO kms_events_v1');
-    await store.run('ALTER TABLE ingested_objects RENAME TO ingested_objects_v1');
+    if (v1) {
+      await store.run('ALTER TABLE kms_events RENAME TO kms_events_v1');
+      await store.run('ALTER TABLE ingested_objects RENAME TO ingested_objects_v1');
+    } else {
+      await store.run('ALTER TABLE kms_events RENAME TO kms_events_v2');
+      await store.run('DROP INDEX IF EXISTS trail_events_key');
+    }
   });
-  return true;
+  return v1 ? 'v1' : 'v2';
+}
+
+export async function moveSetAsideRows(store: Store, version: OldVersion): Promise<void> {
+  if (version === 'v1') return moveV1Rows(store);
+  await store.transaction(async () => {
+    await store.run('INSERT INTO kms_events BY NAME SELECT * FROM kms_events_v2 ORDER BY event_time');
+    await store.run('DROP TABLE kms_events_v2');
+  });
 }
 
 /**
@@ -27,7 +46,7 @@ export async function setAsideV1(store: Store): Promise<boolean> {
  * turns into a row as it does any record: one mapping, whatever the rows' age. The directory
  * learns from the roles and users the old rows name.
  */
-export async function moveV1Rows(store: Store): Promise<void> {
+async function moveV1Rows(store: Store): Promise<void> {
   const records = `(SELECT event_id AS eventid, record_hash, source_object, NULL::BIGINT AS record_ref,
       strftime(event_time, '%Y-%m-%dT%H:%M:%S.%fZ') AS eventtime, event_name AS eventname, event_type AS eventtype,
       event_version AS eventversion, read_only::VARCHAR AS readonly, aws_region AS awsregion, account_id AS recipientaccountid,

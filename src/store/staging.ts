@@ -31,6 +31,9 @@ const IDENTITY_STRUCT = `STRUCT(
     type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR,
     sessionContext STRUCT(sessionIssuer STRUCT(type VARCHAR, principalId VARCHAR, arn VARCHAR, accountId VARCHAR))))`;
 
+/** The events tables' key: the event and its content in one number. */
+export const EVENT_KEY = `md5_number(event_id || '|' || record_hash)`;
+
 const stagedColumns = (record: string) => `{o: 'BIGINT', n: 'BIGINT', h: 'VARCHAR', r: '${record.replace(/\s+/g, ' ')}'}`;
 
 /**

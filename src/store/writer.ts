@@ -5,7 +5,8 @@
 // run by a lock file of its own beside the database.
 
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { DatabaseError, Store } from './db.js';
+import { DatabaseError, type Store } from './db.js';
+import { openStore } from './schema.js';
 
 /** How long the ingest waits for readers to let go of the database before a commit fails. */
 const READER_WAIT_MS = 10 * 60_000;
@@ -39,6 +40,17 @@ export class IngestLock {
     }
   }
 
+  /** The PID of the ingest running on `dbPath` now, or null. */
+  static holder(dbPath: string): number | null {
+    let pid: number;
+    try {
+      pid = Number.parseInt(readFileSync(`${dbPath}.ingest-lock`, 'utf8').trim(), 10);
+    } catch {
+      return null;
+    }
+    return isRunning(pid) ? pid : null;
+  }
+
   release(): void {
     rmSync(this.file, { force: true });
   }
@@ -65,7 +77,7 @@ export class BriefWriter {
   /** Runs `work` with the database open for writing; calls run one after the other. */
   use<T>(work: (store: Store) => Promise<T>): Promise<T> {
     const run = this.queue.then(async () => {
-      const store = await Store.open(this.path, { waitMs: READER_WAIT_MS, schemaReady: this.schemaReady });
+      const store = await openStore(this.path, { waitMs: READER_WAIT_MS, schemaReady: this.schemaReady });
       this.schemaReady = true;
       try {
         return await work(store);
