@@ -4,7 +4,8 @@ import { ingest, type IngestProgress, type IngestSummary } from '../ingest.js';
 import { verifyAfterIngest } from '../integrity/after-ingest.js';
 import { PublicKeyError, loadPublicKeysFile, type PublicKeyRing } from '../integrity/public-keys.js';
 import type { VerifyResult } from '../integrity/verify.js';
-import { isEventHistory, parseRegions } from '../source/event-history.js';
+import { parseRegions } from '../source/event-history.js';
+import { isEventHistory } from '../source/event-history-days.js';
 import { openSource } from '../source/open.js';
 import { DEFAULT_DB, EXIT, UsageError, dayOption, parse, positiveInt } from './args.js';
 

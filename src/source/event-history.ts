@@ -14,22 +14,16 @@
 import { CloudTrailClient, LookupEventsCommand, type LookupEventsCommandInput, type LookupEventsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { describeS3Error as describeAwsError } from '../aws/s3-client.js';
 import { NoRegionError, resolveTargets } from '../inventory/targets.js';
-import { addDays, daysOf, type DayRange } from './layout.js';
-import { ReadError, SourceError, type LogObjectRef, type LogSource } from './source.js';
+import { EVENT_HISTORY, HISTORY_DAYS, listDays } from './event-history-days.js';
+import { ReadError, SourceError, type LogSource } from './source.js';
 
-export const EVENT_HISTORY = 'event-history://';
 
-/** Event history keeps 90 days of events. */
-export const HISTORY_DAYS = 90;
-/** After this long past its end a day is complete: AWS says events arrive within about 15 minutes. */
-export const SETTLE_MS = 3600_000;
 /** LookupEvents: 2 requests per second per account and region; a little under it. */
 const REQUEST_INTERVAL_MS = 525;
 const PAGE_SIZE = 50;
 /** Attempts of one request when throttled or when the service or connection fails. */
 const MAX_ATTEMPTS = 8;
 const EVENT_SOURCES = ['kms.amazonaws.com', 'cloudtrail.amazonaws.com'] as const;
-const COMPLETE = 'complete';
 
 export interface EventHistoryOptions {
   /** --regions, or null: the regions in the spec, else the account's enabled regions. */
@@ -47,8 +41,6 @@ export interface EventHistorySource extends LogSource {
 
 const REGION_RE = /^[a-z]{2}(?:-[a-z0-9]+)+-\d+$/;
 const OBJECT_RE = /^event-history:\/\/([^/]+)\/([^/]+)\/(\d{4}-\d{2}-\d{2})$/;
-
-export const isEventHistory = (spec: string): boolean => spec.startsWith(EVENT_HISTORY);
 
 /** The regions an event-history://REGION[,REGION…] spec names (none: the default regions). */
 export function specRegions(spec: string): string[] {
@@ -113,35 +105,14 @@ export async function openEventHistorySource(spec: string, options: EventHistory
   };
 }
 
-/** The days of a stream in range, never before Event history's first day nor after today. */
-export async function* listDays(stream: string, range: DayRange, now: Date): AsyncGenerator<LogObjectRef> {
-  const today = utcDay(now.getTime());
-  const first = utcDay(now.getTime() - HISTORY_DAYS * 86_400_000);
-  const since = range.since !== null && range.since > first ? range.since : first;
-  const until = range.until !== null && range.until < today ? range.until : today;
-  if (since > until) return;
-  for (const day of daysOf({ since, until })) {
-    const settled = Date.parse(`${addDays(day, 1)}T00:00:00Z`) + SETTLE_MS <= now.getTime();
-    yield { uri: `${stream}/${day}`, etag: settled ? COMPLETE : `open ${now.toISOString()}`, size: 0, day };
-  }
-}
-
-/** Up to when a day object was read, from its etag: the day's end, or when it was listed. */
-export function readThrough(day: string, etag: string | null): string | null {
-  if (etag === COMPLETE) return `${addDays(day, 1)}T00:00:00Z`;
-  const m = /^open (\S+)$/.exec(etag ?? '');
-  return m ? `${m[1].slice(0, 19)}Z` : null;
-}
-
-const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
-
 /**
  * One region's LookupEvents: every request, retries included, waits its turn on the region's
  * rate; one day is read at a time, so days complete (and commit) oldest first.
  */
 class RegionReader {
   private readonly client: CloudTrailClient;
-  private nextSlot = 0;
+  private queue: Promise<void> = Promise.resolve();
+  private lastRequest = 0;
   private lastDay: Promise<unknown> = Promise.resolve();
 
   constructor(readonly region: string, endpointUrl?: string) {
@@ -206,12 +177,18 @@ class RegionReader {
     }
   }
 
-  /** Waits for this region's next request slot: slots are handed out in order, REQUEST_INTERVAL_MS apart. */
-  private async turn(): Promise<void> {
-    const now = Date.now();
-    const at = Math.max(now, this.nextSlot);
-    this.nextSlot = at + REQUEST_INTERVAL_MS;
-    if (at > now) await sleep(at - now);
+  /**
+   * Waits for this region's next request: in order, each REQUEST_INTERVAL_MS after the one before was
+   * let go (not after it was queued), so requests stay apart even after the process stalled.
+   */
+  private turn(): Promise<void> {
+    const mine = this.queue.then(async () => {
+      const wait = this.lastRequest + REQUEST_INTERVAL_MS - Date.now();
+      if (wait > 0) await sleep(wait);
+      this.lastRequest = Date.now();
+    });
+    this.queue = mine;
+    return mine;
   }
 
   close(): void {

@@ -1,6 +1,7 @@
 // Which LogSource a SOURCE argument names: s3://bucket[/prefix], event-history://[REGION,…], or a folder.
 
-import { isEventHistory, openEventHistorySource } from './event-history.js';
+import { isEventHistory } from './event-history-days.js';
+import { openEventHistorySource } from './event-history.js';
 import { openLocalSource } from './local.js';
 import { openS3Source } from './s3.js';
 import type { LogSource } from './source.js';
