@@ -39,7 +39,7 @@ function placed(records: Record<string, unknown>[], region: string, day: string)
 
 const kmsDocs = datasetRecords('awsdocs-kms-developer-guide/kms-cloudtrail-examples.jsonl');
 const panther = datasetRecords('panther-analysis-cloudtrail-tests/cloudtrail-test-events.jsonl')
-  .filter((r) => KEPT.has(String(r.eventSource)) && typeof r.eventID === 'string');
+  .filter((r) => KEPT.has(String(r.eventSource)) && typeof r.eventID === 'string' && !Object.keys(r).some((k) => k.startsWith('p_')));
 const tampering = ['cloudtrail-stop', 'cloudtrail-delete', 'cloudtrail-event-selectors']
   .flatMap((t) => datasetRecords(`stratus-red-team-detonation-logs/aws.defense-evasion.${t}.json`))
   .filter((r) => r.eventSource === 'cloudtrail.amazonaws.com');
@@ -154,7 +154,9 @@ describe('keytrail ingest event-history://', () => {
 
     // The manifest: one row per region and day, the open days named so.
     const manifest = await sql<{ object_uri: string; etag: string; kms_events: number }>(db, 'SELECT object_uri, etag, kms_events FROM ingested_objects ORDER BY object_uri');
-    expect(manifest.find((m) => m.object_uri === `event-history://${A}/${E1}/${dayAgo(4)}`)).toMatchObject({ etag: 'complete', kms_events: 58 });
+    expect(manifest.find((m) => m.object_uri === `event-history://${A}/${E1}/${dayAgo(4)}`)).toMatchObject({
+      etag: 'complete', kms_events: kmsDocs.slice(0, 60).filter((r) => r.eventSource === 'kms.amazonaws.com').length,
+    });
     const open = manifest.filter((m) => m.etag !== 'complete').map((m) => m.object_uri.split('/').pop()!);
     expect(open).toContain(dayAgo(0));
 
@@ -254,7 +256,9 @@ describe('keytrail ingest event-history://', () => {
   }, 60_000);
 
   it('detect, report, status and verify work on what it loaded', async () => {
-    expect((await ingest([`event-history://${E1},${W1}`, '--since', dayAgo(5), '--until', dayAgo(3)])).code).toBe(0);
+    const loaded = await ingest([`event-history://${E1},${W1}`, '--since', dayAgo(5), '--until', dayAgo(3)]);
+    expect(loaded.stdout).not.toContain('"quarantined": [\n');
+    expect(loaded.code).toBe(0);
     const detect = await runCli(['detect', '--db', db, '--format', 'json']);
     const rules = new Set((JSON.parse(detect.stdout) as Array<{ rule: string }>).map((f) => f.rule));
     expect(rules).toContain('trail_logging_stopped');

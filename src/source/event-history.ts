@@ -160,7 +160,7 @@ class RegionReader {
     } catch (err) {
       throw new ReadError(`${uri}: ${explain(err, this.region)}`, isDenied(err));
     }
-    return Buffer.from(`{"Records":[${records.join(',')}]}`);
+    return new TextEncoder().encode(`{"Records":[${records.join(',')}]}`);
   }
 
   /** One LookupEvents request in its turn, retried with backoff when throttled or failing. */
