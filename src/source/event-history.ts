@@ -33,7 +33,6 @@ export interface EventHistoryOptions {
 }
 
 export interface EventHistorySource extends LogSource {
-  readonly account: string;
   readonly regions: string[];
   /** Regions left out (denied), for the user. */
   readonly notes: string[];
@@ -67,7 +66,7 @@ export async function openEventHistorySource(spec: string, options: EventHistory
     target = targets[0];
   } catch (err) {
     if (err instanceof NoRegionError) throw new SourceError(`${spec}: no region given and none configured: name them (event-history://us-east-1,eu-west-1 or --regions) or set AWS_REGION`);
-    throw new SourceError(`${spec}: the credentials are refused: ${describeAwsError(err)}`);
+    throw new SourceError(`${spec}: cannot tell whose credentials these are (sts:GetCallerIdentity): ${describeAwsError(err)}`);
   }
   const readers = new Map(target.regions.map((region) => [region, new RegionReader(region, options.endpointUrl)]));
   const probes = await Promise.all([...readers.values()].map((r) => r.probe()));
@@ -86,7 +85,6 @@ export async function openEventHistorySource(spec: string, options: EventHistory
   const root = `${EVENT_HISTORY}${account}`;
   return {
     name: root,
-    account,
     regions: [...readers.keys()],
     notes,
     streams: async function* () {
