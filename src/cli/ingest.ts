@@ -4,10 +4,10 @@ import { ingest, type IngestProgress, type IngestSummary } from '../ingest.js';
 import { verifyAfterIngest } from '../integrity/after-ingest.js';
 import { PublicKeyError, loadPublicKeysFile, type PublicKeyRing } from '../integrity/public-keys.js';
 import type { VerifyResult } from '../integrity/verify.js';
-import { openLocalSource } from '../source/local.js';
-import { openS3Source } from '../source/s3.js';
+import { parseRegions } from '../source/event-history.js';
+import { isEventHistory } from '../source/event-history-days.js';
+import { openSource } from '../source/open.js';
 import { DEFAULT_LOOKBACK_DAYS } from '../store/streams.js';
-import type { LogSource } from '../source/source.js';
 import { DEFAULT_DB, EXIT, UsageError, dayOption, parse, positiveInt } from './args.js';
 
 const HELP = `usage: keytrail ingest SOURCE [options]
@@ -17,22 +17,31 @@ Loads the KMS events of CloudTrail log objects into a DuckDB file. SOURCE is s3:
 'aws s3 sync' copy, or any tree of *.json.gz / *.json log objects). Safe to re-run and to kill:
 objects already loaded are skipped, and every batch commits with its manifest rows.
 
+SOURCE event-history://[REGION[,REGION...]] reads CloudTrail's Event history instead (LookupEvents,
+the last 90 days of management events, no trail needed; needs cloudtrail:LookupEvents): one
+object per region and UTC day, its KMS and CloudTrail events. Regions: those named, else
+--regions, else the account's enabled regions. A day that ended less than an hour ago is read
+again by the next run; events already loaded (from a trail too) are not stored twice.
+
 options:
   --db FILE            database file (default ${DEFAULT_DB})
   --since DATE         first delivery day to read, YYYY-MM-DD (default: each account and region
                        from --lookback days before the last day it was read through, one never
-                       read from its first day)
+                       read from its first day; Event history: never before 90 days ago)
   --until DATE         last delivery day to read (default: no limit)
   --lookback DAYS      list each account and region again from this many days before where the
                        last run got to, for late deliveries into day folders already read (default 7)
+  --regions LIST       event-history:// only: the regions to read, comma-separated
   --full               list all of SOURCE, not just the days since the last run
   --retry-quarantined  read quarantined and unreadable objects again
   --max-object-mb N    quarantine an object larger than N MB uncompressed (default 1024)
-  --concurrency N      objects fetched at once (default 32 for S3, 64 for a folder)
+  --concurrency N      objects fetched at once (default 32 for S3, 64 for a folder, every day of
+                       every region for Event history, which reads 2 requests/s per region)
   --workers N          decoding threads (default: one per core)
   --batch-objects N    at most N objects per transaction (default 50000; a batch also commits at
                        32,768 rows, 48 MB of rows or after 60 s: the most a killed run reads again)
-  --endpoint-url URL   S3-compatible endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); path-style
+  --endpoint-url URL   S3-compatible endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); path-style;
+                       for event-history://, the endpoint of CloudTrail, STS and Account
   --verify             also verify the range read, as 'keytrail verify' does (digest chain,
                        signatures, the SHA-256 of each log object, hashed while it is decoded: only
                        the digests and logs not read by this run are read for it); results go to
@@ -65,20 +74,24 @@ export async function run(argv: string[]): Promise<number> {
     'batch-objects': { type: 'string' },
     'max-object-mb': { type: 'string' },
     'endpoint-url': { type: 'string' },
+    regions: { type: 'string' },
     verify: { type: 'boolean', default: false },
     'public-keys': { type: 'string' },
     wait: { type: 'boolean', default: false },
     json: { type: 'boolean', default: false },
   });
-  if (positionals.length !== 1) throw new UsageError('expected exactly one SOURCE (s3://bucket[/prefix] or a folder)');
+  if (positionals.length !== 1) throw new UsageError('expected exactly one SOURCE (s3://bucket[/prefix], event-history://REGION or a folder)');
   const [spec] = positionals;
   const isS3 = spec.startsWith('s3://');
+  const history = isEventHistory(spec);
+  if (values.regions !== undefined && !history) throw new UsageError('--regions goes with an event-history:// SOURCE');
+  if (values.verify && history) throw new UsageError('--verify: CloudTrail Event history has no digest files to check (only a trail delivers them)');
+  const regions = values.regions === undefined ? null : regionsOption(values.regions);
   const range = {
     since: dayOption(values.since, '--since'),
     until: dayOption(values.until, '--until'),
   };
   if (range.since && range.until && range.since > range.until) throw new UsageError('--since is after --until');
-  const concurrency = positiveInt(values.concurrency, '--concurrency', isS3 ? 32 : 64);
   const workers = values.workers === undefined ? undefined : positiveInt(values.workers, '--workers', 1);
   const lookbackDays = values.lookback === '0' ? 0 : positiveInt(values.lookback, '--lookback', DEFAULT_LOOKBACK_DAYS);
   const batchObjects = positiveInt(values['batch-objects'], '--batch-objects', 50_000);
@@ -87,9 +100,11 @@ export async function run(argv: string[]): Promise<number> {
   if (values['public-keys'] !== undefined && !values.verify) throw new UsageError('--public-keys goes with --verify');
   const publicKeys = values['public-keys'] === undefined ? null : await publicKeysFrom(values['public-keys']);
 
-  const source: LogSource = isS3
-    ? await openS3Source(spec, { endpointUrl: values['endpoint-url'], concurrency })
-    : await openLocalSource(spec);
+  const { source, concurrency, notes } = await openSource(spec, {
+    endpointUrl: values['endpoint-url'], regions,
+    concurrency: values.concurrency === undefined ? undefined : positiveInt(values.concurrency, '--concurrency', 1),
+  });
+  for (const note of notes) console.error(`keytrail ingest: ${note}`);
   try {
     const progress = process.stderr.isTTY && !values.json ? progressLine() : null;
     const sha256 = values.verify ? new Map<string, string>() : undefined;
@@ -120,6 +135,14 @@ export async function run(argv: string[]): Promise<number> {
     return (verified?.unreadable.length ?? 0) > 0 || unchecked ? EXIT.quarantined : EXIT.ok;
   } finally {
     source.close();
+  }
+}
+
+function regionsOption(value: string): string[] {
+  try {
+    return parseRegions(value, '--regions');
+  } catch (err) {
+    throw new UsageError((err as Error).message);
   }
 }
 

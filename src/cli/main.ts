@@ -8,7 +8,7 @@ import { EXIT, HelpShown, UsageError } from './args.js';
 type Command = (argv: string[]) => Promise<number>;
 
 const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
-  ingest: { summary: 'load CloudTrail KMS events from s3://bucket[/prefix] or a folder into DuckDB', load: async () => (await import('./ingest.js')).run },
+  ingest: { summary: 'load CloudTrail KMS events from s3://bucket[/prefix], a folder or event-history:// into DuckDB', load: async () => (await import('./ingest.js')).run },
   query: { summary: 'run SQL on the database (read-only)', load: async () => (await import('./query.js')).run },
   detect: { summary: 'run the detections and print findings (--fail-on for cron and CI)', load: async () => (await import('./detect.js')).run },
   keys: { summary: "each KMS key's state; keys audit: check the live keys; keys show KEY: its story", load: async () => (await import('./keys.js')).run },

@@ -12,7 +12,8 @@ Prints, read-only: the last ingest runs (start, end, objects, events, status); t
 that are not (all) in the database, with the reason: quarantined (unreadable content), failed
 (could not be fetched this time; retried by the next run) and unreadable (can never be fetched:
 access denied, deleted); the newest event per account and region and how far behind now it is;
-the size of the database.
+for CloudTrail Event history (ingest event-history://), the days read per account and region,
+their events and up to when they were read; the size of the database.
 
 options:
   --db FILE            database file (default ${DEFAULT_DB})
@@ -84,5 +85,10 @@ function describe(s: Status): string {
   lines.push('', `newest event per account and region (stale: older than ${duration(s.max_lag_seconds)}):`);
   const rows = s.freshness.map((f) => ({ ...f, lag: duration(f.lag_seconds), stale: f.stale ? 'STALE' : '' }));
   lines.push(formatRows(rows, ['account_id', 'aws_region', 'newest_event', 'lag', 'stale'], 'table'));
+  if (s.event_history.length > 0) {
+    const read = s.event_history.map((r) => ({ ...r, lag: r.lag_seconds === null ? '' : duration(r.lag_seconds) }));
+    lines.push('', 'Event history read per account and region (days read, their events, read up to when):');
+    lines.push(formatRows(read, ['account_id', 'aws_region', 'first_day', 'last_day', 'days', 'events', 'kms_events', 'problem_days', 'read_through', 'lag'], 'table'));
+  }
   return lines.join('\n');
 }

@@ -1,6 +1,7 @@
 // keytrail verify: are the trail's objects complete and untouched? The checks of
 // `aws cloudtrail validate-logs`, for every account and region of a bucket or folder.
 
+import { isEventHistory } from '../source/event-history-days.js';
 import { addDays } from '../source/layout.js';
 import { openStore } from '../store/schema.js';
 import { openTrailObjects } from '../integrity/objects.js';
@@ -33,6 +34,8 @@ options:
   --format FORMAT     table (default) or json
   -h, --help          show this help
 
+An event-history:// SOURCE has no digests: verify says so (exit 2).
+
 exit codes: 0 every object verified, 1 problems found, 2 bad usage or no digests,
 3 some objects or public keys could not be read`;
 
@@ -49,6 +52,11 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError(positionals.length ? `one SOURCE expected, got ${positionals.join(' ')}` : 'SOURCE is required');
   const format = oneOf(values.format, '--format', ['table', 'json'] as const, 'table');
+  if (isEventHistory(positionals[0])) {
+    console.error(`keytrail verify: ${positionals[0]}: CloudTrail Event history has no digest files, so there is nothing to verify ` +
+      "(only a trail's log objects in S3 come with digests: verify the trail's bucket)");
+    return EXIT.usage;
+  }
   const range = { since: dayOption(values.since, '--since'), until: dayOption(values.until, '--until') };
   if (range.since && range.until && range.since > range.until) throw new UsageError(`--since ${range.since} is after --until ${range.until}`);
 

@@ -89,7 +89,7 @@ export class DecodePool {
   decode(bytes: Uint8Array, object: number, maxBytes: number, sha256 = false): Promise<Decoded> {
     const owned = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength && bytes.buffer instanceof ArrayBuffer
       ? bytes.buffer
-      : bytes.slice().buffer;
+      : Uint8Array.prototype.slice.call(bytes).buffer; // a copy: a Buffer's own slice() shares its pool's memory
     return this.submit({ id: this.nextId++, object, bytes: owned, maxBytes, sha256 });
   }
 

@@ -212,6 +212,7 @@ const toDailyKey = (r: Row): DailyKeyRow => ({
 
 const toIngest = (r: Row): IngestInfo => ({
   objects: num(r.objects), quarantined: num(r.quarantined), failed: num(r.failed), last_ingest: time(r.last_ingest),
+  event_history_days: num(r.event_history_days), event_history_events: num(r.event_history_events),
 });
 
 // ---- small helpers -----------------------------------------------------------------------------

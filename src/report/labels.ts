@@ -224,6 +224,11 @@ export function notes(report: Report): string[] {
     out.push(`Of ${formatInt(report.ingest.objects)} log objects in the database, ${parts.join(' and ')}: ` +
       'their events are missing from this report (see the ingested_objects table).');
   }
+  if (report.ingest && report.ingest.event_history_events > 0) {
+    out.push(`${formatInt(report.ingest.event_history_events)} of the KMS events come from CloudTrail Event history ` +
+      '(keytrail ingest event-history://): management events of the last 90 days only, without data events; ' +
+      "a trail's log objects hold more (keytrail ingest s3://...).");
+  }
   for (const gap of report.gaps) if (gap.section !== 'ingest') out.push(`Section ${gap.section} skipped: ${gap.reason}.`);
   return out;
 }

@@ -176,6 +176,9 @@ export interface IngestInfo {
   quarantined: number;
   failed: number;
   last_ingest: string | null;
+  /** Region-days read from CloudTrail Event history, and the KMS events first read from them. */
+  event_history_days: number;
+  event_history_events: number;
 }
 
 export type Severity = Finding['severity'];

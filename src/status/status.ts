@@ -3,6 +3,7 @@
 
 import { existsSync, statSync } from 'node:fs';
 import { listValue } from '@duckdb/node-api';
+import { EVENT_HISTORY, readThrough } from '../source/event-history-days.js';
 import type { Row, Store } from '../store/db.js';
 import { IngestLock } from '../store/writer.js';
 
@@ -12,6 +13,23 @@ export interface Freshness {
   newest_event: string;
   lag_seconds: number;
   stale: boolean;
+}
+
+/** What was read of one account and region's Event history (the manifest's day objects). */
+export interface EventHistoryRead {
+  account_id: string;
+  aws_region: string;
+  first_day: string;
+  last_day: string;
+  days: number;
+  /** Records of the days read: KMS and CloudTrail events. */
+  events: number;
+  kms_events: number;
+  /** Days not (all) read: failed, unreadable or quarantined. */
+  problem_days: number;
+  /** Up to when the newest day was read (its end once complete). */
+  read_through: string | null;
+  lag_seconds: number | null;
 }
 
 export interface ProblemObject {
@@ -47,6 +65,7 @@ export interface Status {
   lag_seconds: number | null;
   freshness: Freshness[];
   interrupted_run: InterruptedRun | null;
+  event_history: EventHistoryRead[];
   /** Why the check fails: empty when all is well. */
   problems: string[];
 }
@@ -84,6 +103,7 @@ export async function collectStatus(store: Store, options: StatusOptions): Promi
     const lag = Math.max(0, Math.round((now - utcMillis(r.newest)) / 1000));
     return { account_id: r.account_id, aws_region: r.aws_region, newest_event: iso(r.newest)!, lag_seconds: lag, stale: lag > options.maxLagSeconds };
   });
+  const eventHistory = await eventHistoryReads(store, now);
   const newestEvent = freshness.reduce<Freshness | null>((a, f) => (a === null || f.lag_seconds < a.lag_seconds ? f : a), null);
 
   const problems: string[] = [];
@@ -114,6 +134,7 @@ export async function collectStatus(store: Store, options: StatusOptions): Promi
     lag_seconds: newestEvent?.lag_seconds ?? null,
     freshness,
     interrupted_run: interrupted,
+    event_history: eventHistory,
     problems,
   };
 }
@@ -131,6 +152,25 @@ async function interruptedRun(store: Store, last: Row): Promise<InterruptedRun |
     [String(last.source), runId],
   );
   return { run_id: Number(last.run_id), source: String(last.source), started_at: iso(last.started_at)!, objects_committed: n, unfinished_streams: streams };
+}
+
+/** Per account and region of Event history: the days read, their events, and up to when. */
+async function eventHistoryReads(store: Store, now: number): Promise<EventHistoryRead[]> {
+  const rows = await store.all<Omit<EventHistoryRead, 'read_through' | 'lag_seconds'> & { last_etag: string | null }>(
+    `SELECT split_part(object_uri, '/', 3) AS account_id, split_part(object_uri, '/', 4) AS aws_region,
+            strftime(min(object_day), '%Y-%m-%d') AS first_day, strftime(max(object_day), '%Y-%m-%d') AS last_day,
+            count(*)::INTEGER AS days, coalesce(sum(events), 0)::BIGINT AS events, coalesce(sum(kms_events), 0)::BIGINT AS kms_events,
+            count(*) FILTER (WHERE status <> 'ok')::INTEGER AS problem_days, arg_max(etag, object_day) AS last_etag
+     FROM ingested_objects WHERE starts_with(object_uri, $1) GROUP BY ALL ORDER BY account_id, aws_region`,
+    [EVENT_HISTORY],
+  );
+  return rows.map(({ last_etag, ...r }) => {
+    const through = readThrough(r.last_day, last_etag);
+    return {
+      ...r, events: Number(r.events), kms_events: Number(r.kms_events), read_through: through,
+      lag_seconds: through === null ? null : Math.max(0, Math.round((now - Date.parse(through)) / 1000)),
+    };
+  });
 }
 
 /** The database file and its write-ahead log, if one is left. */

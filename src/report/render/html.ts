@@ -321,7 +321,7 @@ ${gaps}
 
 function aboutSection(report: Report): string {
   const ingest = report.ingest
-    ? `<li>The database holds ${esc(formatInt(report.ingest.objects))} CloudTrail log objects${report.ingest.last_ingest ? `, last loaded ${esc(report.ingest.last_ingest.slice(0, 16))} UTC` : ''}.</li>`
+    ? `<li>The database holds ${esc(formatInt(report.ingest.objects - report.ingest.event_history_days))} CloudTrail log objects${report.ingest.event_history_days > 0 ? ` and ${esc(formatInt(report.ingest.event_history_days))} region-days of CloudTrail Event history` : ''}${report.ingest.last_ingest ? `, last loaded ${esc(report.ingest.last_ingest.slice(0, 16))} UTC` : ''}.</li>`
     : '';
   return `<section class="card" id="about">
 <h2>How to read this report</h2>

@@ -1,0 +1,38 @@
+// The objects of an Event history stream (src/source/event-history.ts): one per UTC day, named
+// event-history://<account>/<region>/<YYYY-MM-DD>, whose etag says how complete the day was when
+// listed. Apart from the client, so that status can read the manifest's rows without it.
+
+import { addDays, daysOf, type DayRange } from './layout.js';
+import type { LogObjectRef } from './source.js';
+
+export const EVENT_HISTORY = 'event-history://';
+
+/** Event history keeps 90 days of events. */
+export const HISTORY_DAYS = 90;
+/** After this long past its end a day is complete: AWS says events arrive within about 15 minutes. */
+export const SETTLE_MS = 3600_000;
+const COMPLETE = 'complete';
+
+export const isEventHistory = (spec: string): boolean => spec.startsWith(EVENT_HISTORY);
+
+/** The days of a stream in range, never before Event history's first day nor after today. */
+export async function* listDays(stream: string, range: DayRange, now: Date): AsyncGenerator<LogObjectRef> {
+  const today = utcDay(now.getTime());
+  const first = utcDay(now.getTime() - HISTORY_DAYS * 86_400_000);
+  const since = range.since !== null && range.since > first ? range.since : first;
+  const until = range.until !== null && range.until < today ? range.until : today;
+  if (since > until) return;
+  for (const day of daysOf({ since, until })) {
+    const settled = Date.parse(`${addDays(day, 1)}T00:00:00Z`) + SETTLE_MS <= now.getTime();
+    yield { uri: `${stream}/${day}`, etag: settled ? COMPLETE : `open ${now.toISOString()}`, size: 0, day };
+  }
+}
+
+/** Up to when a day object was read, from its etag: the day's end, or when it was listed. */
+export function readThrough(day: string, etag: string | null): string | null {
+  if (etag === COMPLETE) return `${addDays(day, 1)}T00:00:00Z`;
+  const m = /^open (\S+)$/.exec(etag ?? '');
+  return m ? `${m[1].slice(0, 19)}Z` : null;
+}
+
+const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
