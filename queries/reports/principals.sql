@@ -9,7 +9,7 @@
 --   changes a key, its policy, grants, aliases, rotation or tags, and unknown events).
 -- dialect: kms_event_catalogue is a table the DuckDB store writes; on Athena it must exist too
 --   (or be inlined as a VALUES list). Everything else is common SQL (FILTER, window functions).
-WITH scoped AS (
+WITH scoped AS NOT MATERIALIZED (
     SELECT e.identity_arn, e.principal_type, e.principal_account, e.event_time, e.event_name,
            e.key_arn, e.source_ip, e.error_code, c.category
     FROM kms_events e

@@ -19,7 +19,7 @@
 --                        service events are not calls.
 
 CREATE OR REPLACE VIEW kms_key_state AS
-WITH keyed AS (
+WITH keyed AS NOT MATERIALIZED (
     SELECT * FROM kms_events WHERE key_arn IS NOT NULL
 ),
 -- CloudTrail writes dates as 'Nov 2, 2021, 11:25:25 PM' (older records: 'Jan 1, 2019 12:00:00 AM').

@@ -285,6 +285,11 @@ class Translator {
     if ((word === 'exclude' || word === 'replace') && isOp(nodes[prevIndex(nodes, i)], '*')) {
       throw new DialectError(`* ${word.toUpperCase()} at offset ${t.at} is DuckDB-only: name the columns`);
     }
+    // DuckDB materializes a CTE read more than once; NOT MATERIALIZED (a plan hint) lets it push
+    // filters into kms_events instead. Trino inlines CTEs anyway and has no such syntax.
+    if (word === 'not' && isWord(next, 'materialized') && isWord(nodes[prevIndex(nodes, i)], 'as')) {
+      return { text: '', last: j };
+    }
     if (word === 'timestamp' && isToken(next) && next.kind === 'string') {
       return { text: `${t.text} ${timestampLiteral(next)}`, last: j };
     }
