@@ -46,9 +46,11 @@ for (const method of ['run', 'all'] as const) {
   };
 }
 const open = Store.open.bind(Store);
+let opens = 0;
 Store.open = async (...args: Parameters<typeof Store.open>) => {
   const t = process.hrtime.bigint();
   const store = await open(...args);
+  opens++;
   add('open the database', since(t));
   const close = store.close.bind(store);
   store.close = () => {
@@ -86,5 +88,5 @@ for (const s of steps.sort((a, b) => total(b) - total(a))) {
   console.log(`| ${s} | ${batches.map((b) => (b.get(s) ?? 0).toFixed(2)).join(' | ')} | ${total(s).toFixed(2)} | ${((100 * total(s)) / commits).toFixed(0)}% |`);
 }
 console.log(`| records staged | ${batches.map((b) => [...b.keys()].find((k) => k.startsWith('records'))!.split(': ')[1]).join(' | ')} | | |`);
-console.log('\nOutside the commits (manifest look-ups, run start and end):');
+console.log(`\nOutside the commits (manifest look-ups, run start and end; the database opened ${opens} times in all):`);
 for (const [s, v] of [...outside].sort((a, b) => b[1] - a[1])) console.log(`  ${s.padEnd(60)} ${v.toFixed(2)} s`);
