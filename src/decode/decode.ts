@@ -3,7 +3,7 @@
 // reader parses them, src/store/load.ts), and, from the others, the caller identities that the
 // principals directory learns from. Pure CPU work, run in worker threads (pool.ts).
 
-import { createHash } from 'node:crypto';
+import * as crypto from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { ObjectError, scanRecords, skipValue } from './scan.js';
 
@@ -31,6 +31,14 @@ const USER_IDENTITY = Buffer.from('"userIdentity"');
 const SESSION_ISSUER = Buffer.from('"sessionIssuer"');
 const IAM_USER = Buffer.from('"IAMUser"');
 const MAX_BAD_RECORDS_LISTED = 5;
+
+/**
+ * Hex MD5 of a record. The one-shot crypto.hash (Node 20.12+) costs 30% less than a Hash object
+ * per record here, and records are small and many.
+ */
+const md5 = typeof crypto.hash === 'function'
+  ? (data: Buffer) => crypto.hash('md5', data, 'hex')
+  : (data: Buffer) => crypto.createHash('md5').update(data).digest('hex');
 const QUOTE = 0x22, COLON = 0x3a, NEWLINE = 0x0a, RETURN = 0x0d;
 
 /** Refuses an object whose uncompressed size passes `maxBytes` while gunzipping, not after. */
@@ -64,9 +72,9 @@ const learned = new Set<string>();
  */
 export function decodeObject(raw: Uint8Array, object: number, maxBytes = Infinity, sha256 = false): DecodedObject {
   const buf = gunzipObject(raw, maxBytes);
-  const hash = sha256 ? createHash('sha256').update(buf).digest('hex') : undefined;
+  const hash = sha256 ? crypto.createHash('sha256').update(buf).digest('hex') : undefined;
   const spans = scanRecords(buf);
-  const out = new LineWriter(buf.byteLength >> 2);
+  const out = lines.start();
   const kept: number[] = [];
   const badRecords: string[] = [];
   // A kept record spells its eventSource out, unless a writer escaped it (\u006bms...): records
@@ -87,7 +95,7 @@ export function decodeObject(raw: Uint8Array, object: number, maxBytes = Infinit
     }
     if (candidate) {
       const record = buf.subarray(span.start, span.end);
-      const hash = createHash('md5').update(record).digest('hex');
+      const hash = md5(record);
       out.line(`{"o":${object},"n":${n},"h":"${hash}","r":`, record, '}');
       kept.push(n);
       return;
@@ -143,13 +151,21 @@ function learnableKey(identity: Buffer): string | null {
   return identity.includes(IAM_USER) ? identity.toString('latin1') : null;
 }
 
-/** Builds the staged NDJSON: one line per record, pretty-printed records folded onto one line. */
+/**
+ * Builds the staged NDJSON: one line per record, pretty-printed records folded onto one line. One
+ * writer per thread, its buffer reused from object to object: each object's lines are copied out
+ * once, at their exact size, instead of growing a fresh buffer per object.
+ */
 class LineWriter {
-  private buf: Buffer;
+  private static readonly SIZE = 1 << 20;
+  private buf = Buffer.allocUnsafeSlow(LineWriter.SIZE);
   private length = 0;
 
-  constructor(initial: number) {
-    this.buf = Buffer.allocUnsafeSlow(Math.max(initial, 4096));
+  start(): this {
+    this.length = 0;
+    // A huge object's buffer is not kept for the small ones after it.
+    if (this.buf.length > 16 * LineWriter.SIZE) this.buf = Buffer.allocUnsafeSlow(LineWriter.SIZE);
+    return this;
   }
 
   line(head: string, body: Buffer, tail: string): void {
@@ -162,7 +178,9 @@ class LineWriter {
 
   /** The lines, in a buffer of their own (not Node's shared pool), so it can move between threads. */
   done(): Uint8Array {
-    return new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.length);
+    const own = new Uint8Array(this.length);
+    own.set(this.buf.subarray(0, this.length));
+    return own;
   }
 
   private reserve(bytes: number): void {
@@ -172,6 +190,8 @@ class LineWriter {
     this.buf = bigger;
   }
 }
+
+const lines = new LineWriter();
 
 /**
  * Copies a record into `into` at `at`, replacing line breaks (legal only between tokens: inside a
