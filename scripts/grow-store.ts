@@ -3,7 +3,8 @@
 // from a sample trail, copied into earlier periods with new event ids and keys, oldest first.
 
 import { Store } from '../src/store/db.js';
-import { EVENT_KEY } from '../src/store/load.js';
+import { EVENT_KEY } from '../src/store/staging.js';
+import { openStore } from '../src/store/schema.js';
 
 export interface GrowOptions {
   /** The template, a database written by keytrail's own ingest (the same version). */
@@ -25,7 +26,7 @@ const EVENT_TABLES = ['kms_events', 'trail_events'];
  * object URIs and delivery days. Works whether or not the tables carry a key.
  */
 export async function growStore(path: string, options: GrowOptions): Promise<void> {
-  const store = await Store.open(path);
+  const store = await openStore(path);
   try {
     // Building is not what is measured: give DuckDB both cores and room to sort.
     await store.run(`SET threads = 2`);
