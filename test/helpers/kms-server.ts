@@ -9,6 +9,7 @@
 //   sts            query protocol (form body, XML answers): AssumeRole, GetCallerIdentity.
 //   account        REST-JSON: POST /listRegions.
 //   access-analyzer REST-JSON: GET /analyzer, POST /finding (ListFindings).
+//   iam            query protocol, answered by the `iam` option (test/helpers/iam-server.ts).
 //
 // The inventory is per account and region. The account of a request is the account its access key
 // belongs to: the server's `callerAccount` for any long-term key, the role's account for the
@@ -47,6 +48,8 @@ export interface KeySpec {
   validTo?: string;
   customKeyStoreId?: string;
   multiRegion?: boolean;
+  /** A multi-Region replica: its primary key's ARN (MultiRegionConfiguration). */
+  primaryKeyArn?: string;
   /** The key policy (a document or its JSON text); default: KMS's default key policy. */
   policy?: unknown;
   rotation?: { enabled: boolean; periodDays?: number };
@@ -90,6 +93,8 @@ export interface KmsServerOptions {
   only?: string[];
   /** The largest page any list operation returns, whatever Limit asks (to exercise paging). */
   maxPage?: number;
+  /** Answers IAM's query requests once their signature is checked (createIamService). */
+  iam?: { answer(account: string, form: URLSearchParams): { status: number; xml: string } };
 }
 
 export interface ServerCall {
@@ -219,7 +224,8 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       ...(usage === 'ENCRYPT_DECRYPT' ? { EncryptionAlgorithms: keySpec === 'SYMMETRIC_DEFAULT' ? ['SYMMETRIC_DEFAULT'] : ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] } : {}),
       ...(usage === 'SIGN_VERIFY' ? { SigningAlgorithms: ['RSASSA_PSS_SHA_256', 'ECDSA_SHA_256'] } : {}),
       ...(usage === 'GENERATE_VERIFY_MAC' ? { MacAlgorithms: ['HMAC_SHA_256'] } : {}),
-      MultiRegion: s.multiRegion ?? false,
+      MultiRegion: s.multiRegion ?? s.primaryKeyArn !== undefined,
+      ...(s.primaryKeyArn ? { MultiRegionConfiguration: { MultiRegionKeyType: 'REPLICA', PrimaryKey: { Arn: s.primaryKeyArn, Region: s.primaryKeyArn.split(':')[3] }, ReplicaKeys: [] } } : {}),
     };
   }
 
@@ -390,6 +396,12 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         json(200, handler(account, region, body));
         return;
       }
+      if (service === 'iam' && options.iam) {
+        const out = options.iam.answer(account, new URLSearchParams(text));
+        res.writeHead(out.status, { 'Content-Type': 'text/xml' });
+        res.end(out.xml);
+        return;
+      }
       if (service === 'sts') {
         const form = new URLSearchParams(text);
         calls.push({ service, accessKey, op: form.get('Action') ?? '', account, region, body: Object.fromEntries(form) });
@@ -521,7 +533,7 @@ const hmac = (key: string | Buffer, data: string): Buffer => createHmac('sha256'
 const rfc3986 = (s: string): string => encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /** Recomputes the request's AWS4-HMAC-SHA256 signature (as AWS does for services other than S3). */
-function signatureValid(req: IncomingMessage, body: Buffer, secret: string): boolean {
+export function signatureValid(req: IncomingMessage, body: Buffer, secret: string): boolean {
   const auth = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([^,]+), ?Signature=([0-9a-f]{64})$/.exec(String(req.headers.authorization ?? ''));
   const amzDate = String(req.headers['x-amz-date'] ?? '');
   if (!auth || !amzDate.startsWith(auth[2])) return false;
