@@ -21,6 +21,7 @@ export type AuditedTarget = Target & { account: string };
 
 export interface AuditRead extends RunRecord {
   targets: AuditedTarget[];
+  iam: IamRead[];
 }
 
 export async function readInventory(options: AuditOptions): Promise<AuditRead> {
