@@ -12,13 +12,21 @@
 WITH current_iam AS (
     SELECT account_id, max(run_id) AS run_id FROM inventory_iam WHERE status = 'ok' GROUP BY account_id
 ),
+-- Each decrypting action an Allow statement grants.
+decrypting AS (
+    SELECT s.run_id, s.account_id, s.policy_key, s.statement_index, a.action
+    FROM inventory_iam_statements s
+    JOIN current_iam c ON c.run_id = s.run_id AND c.account_id = s.account_id
+    CROSS JOIN (VALUES ('kms:Decrypt'), ('kms:ReEncryptFrom')) a(action)
+    WHERE lower(s.effect) = 'allow'
+      AND CASE WHEN s.actions IS NOT NULL
+               THEN EXISTS (SELECT 1 FROM unnest(s.actions) t(p) WHERE lower(a.action) LIKE replace(replace(lower(trim(p)), '*', '%'), '?', '_'))
+               ELSE NOT EXISTS (SELECT 1 FROM unnest(s.not_actions) t(p) WHERE lower(a.action) LIKE replace(replace(lower(trim(p)), '*', '%'), '?', '_')) END
+),
 judged AS (
     SELECT s.*,
-           -- The decrypting actions the statement grants.
-           [a FOR a IN ['kms:Decrypt', 'kms:ReEncryptFrom']
-              IF CASE WHEN s.actions IS NOT NULL
-                      THEN EXISTS (SELECT 1 FROM unnest(s.actions) t(p) WHERE lower(a) LIKE replace(replace(lower(trim(p)), '*', '%'), '?', '_'))
-                      ELSE NOT EXISTS (SELECT 1 FROM unnest(s.not_actions) t(p) WHERE lower(a) LIKE replace(replace(lower(trim(p)), '*', '%'), '?', '_')) END] AS decrypts,
+           (SELECT string_agg(d.action, ', ' ORDER BY d.action) FROM decrypting d
+            WHERE d.run_id = s.run_id AND d.account_id = s.account_id AND d.policy_key = s.policy_key AND d.statement_index = s.statement_index) AS decrypts,
            CASE WHEN s.resources IS NOT NULL
                 THEN (SELECT string_agg(r, ', ') FROM unnest(s.resources) t(r) WHERE r = '*' OR regexp_matches(r, '^arn:[^:]+:kms:[^:]*:[^:]*:(key/)?\*$'))
                 WHEN NOT list_contains(s.not_resources, '*') THEN 'NotResource ' || array_to_string(s.not_resources, ', ') END AS every_key
@@ -29,11 +37,11 @@ judged AS (
 flagged AS (
     SELECT j.run_id, j.account_id, j.policy_key, p.policy_kind, p.policy_name, p.policy_arn,
            string_agg('Statement[' || CAST(j.statement_index AS VARCHAR) || ']' || coalesce(' "' || j.sid || '"', '') || ' allows '
-                      || array_to_string(j.decrypts, ', ') || ' on ' || j.every_key || coalesce(' when ' || j.conditions, ''), '; '
+                      || j.decrypts || ' on ' || j.every_key || coalesce(' when ' || j.conditions, ''), '; '
                       ORDER BY j.statement_index) AS statements
     FROM judged j
     JOIN inventory_iam_policies p ON p.run_id = j.run_id AND p.account_id = j.account_id AND p.policy_key = j.policy_key
-    WHERE len(j.decrypts) > 0 AND j.every_key IS NOT NULL AND p.policy_kind IN ('inline', 'customer_managed')
+    WHERE j.decrypts IS NOT NULL AND j.every_key IS NOT NULL AND p.policy_kind IN ('inline', 'customer_managed')
     GROUP BY ALL
 ),
 -- Who a policy reaches: the users and roles it is attached to, and the members of its groups.

@@ -5,8 +5,9 @@
 --   of an enabled customer managed key (Encrypt, Decrypt, ReEncrypt*, GenerateDataKey*), with no
 --   call on that key in CloudTrail in the `days` days before the latest audit: access it does not
 --   need. A role's sessions count as the role (identity_arn). Only where the ingested history
---   covers those days for the key's account and region (as unused_key). The account root, "*" and
---   service principals are not named users or roles; access through IAM policies is not judged here.
+--   covers those days for the key's account and region (as unused_key). The account root, "*",
+--   service principals and service-linked roles (the service manages their access) are left out;
+--   access through IAM policies is not judged here.
 -- attack: none
 -- params: days=90
 WITH coverage AS (
@@ -23,6 +24,7 @@ named AS (
     WHERE a.capability = 'use'
       AND a.via IN ('key_policy', 'grant')
       AND regexp_matches(a.principal, '^arn:[^:]+:iam::\d{12}:(role|user)/')
+      AND NOT regexp_matches(a.principal, ':role/aws-service-role/')
       AND k.key_manager = 'CUSTOMER'
       AND k.key_state = 'Enabled'
       AND c.first_event <= k.audited_at - to_days(CAST($days AS INTEGER))
