@@ -11,6 +11,7 @@ import { saveSnapshot } from '../src/inventory/snapshot.js';
 import { Store } from '../src/store/db.js';
 import type { Finding } from '../src/detect/run.js';
 import { ingestFolder } from './helpers/ingest.js';
+import { createIamService } from './helpers/iam-server.js';
 import { startKmsServer, type KmsServer } from './helpers/kms-server.js';
 import { tempDir } from './helpers/log-objects.js';
 import { identity, kmsEvent, writeTrail, type CtRecord } from './helpers/trail.js';
@@ -33,7 +34,11 @@ const K: Record<string, string> = {};
 
 beforeAll(async () => {
   work = tempDir('keytrail-audit-');
+  // IAM of both accounts, holding the roles the grants name.
+  const iam = createIamService();
+  for (const role of ['App', 'Admin', 'Batch', 'AppRole']) iam.addRole(A, role);
   server = await startKmsServer({
+    iam,
     callerAccount: A,
     accessKeys: { AKIAAUDITEXAMPLE: 'secret' },
     enabledRegions: { [A]: [E1, W1], [B]: [E1] },

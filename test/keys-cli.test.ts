@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './helpers/cli.js';
 import { Store } from '../src/store/db.js';
 import { ingestFolder } from './helpers/ingest.js';
+import { createIamService } from './helpers/iam-server.js';
 import { startKmsServer, type KmsServer } from './helpers/kms-server.js';
 import { tempDir } from './helpers/log-objects.js';
 import { identity, kmsEvent, writeTrail } from './helpers/trail.js';
@@ -33,7 +34,10 @@ const gone = `arn:aws:kms:${E1}:${A}:key/0000dead-0000-0000-0000-000000000001`;
 beforeAll(async () => {
   work = tempDir('keytrail-keys-cli-');
   db = `${work.dir}/keytrail.duckdb`;
-  server = await startKmsServer({ callerAccount: A, accessKeys: { AKIAAUDITEXAMPLE: 'secret', AKIAPROFILEEXAMPLE: 'secret' }, enabledRegions: { [A]: [E1, W1] } });
+  const iam = createIamService();
+  iam.addRole(A, 'App');
+  iam.addRole(A, 'KeyAdmin');
+  server = await startKmsServer({ callerAccount: A, accessKeys: { AKIAAUDITEXAMPLE: 'secret', AKIAPROFILEEXAMPLE: 'secret' }, enabledRegions: { [A]: [E1, W1] }, iam });
   app = server.addKey(A, E1, {
     keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', aliases: ['alias/app'], rotation: { enabled: true }, policy: policy(root, open),
     tags: { team: 'payments' }, grants: [{ granteePrincipal: `arn:aws:iam::${A}:role/App`, operations: ['Decrypt'] }],
