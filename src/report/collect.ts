@@ -186,7 +186,8 @@ const toKeyConfig = (r: Row): KeyConfigRow => ({
   key_arn: str(r.key_arn), account_id: str(r.account_id), aws_region: str(r.aws_region), aliases: strOrNull(r.aliases),
   key_state: strOrNull(r.key_state), key_manager: strOrNull(r.key_manager), key_spec: strOrNull(r.key_spec), origin: strOrNull(r.origin),
   rotation: strOrNull(r.rotation), deletion_date: time(r.deletion_date), material_expires: time(r.material_expires),
-  grants: num(r.grants), tags: strOrNull(r.tags), unreadable: strOrNull(r.unreadable), audited_at: str(time(r.audited_at)),
+  grants: num(r.grants), tags: strOrNull(r.tags), unreadable: strOrNull(r.unreadable), can_use: strOrNull(r.can_use),
+  used_by: strOrNull(r.used_by), audited_at: str(time(r.audited_at)),
 });
 
 const toKeyCaller = (r: Row): KeyCallerRow => ({
