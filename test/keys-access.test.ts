@@ -162,7 +162,7 @@ describe('the access checks', () => {
     expect(of('unused_key_access').map((f) => `${name(f.key_arn)} ${f.identity_arn}`).sort()).toEqual([
       `dual ${arn('role', 'KeyAdmin')}`, `grants ${arn('role', 'App')}`, `grants ${arn('role', 'Deleted')}`, `main ${arn('role', 'Batch')}`, `mrkDrift ${arn('role', 'App')}`,
     ]);
-    expect(of('unused_key_access').find((f) => f.key_arn === K.main)!.detail).toBe('named for use by grant grant g-batch, but no call on the key in the 90 days before the audit; no call in the history');
+    expect(of('unused_key_access').find((f) => f.key_arn === K.main)!.detail).toBe('named for use by grant g-batch, but no call on the key in the 90 days before the audit; no call in the history');
     expect(of('unused_key_access').find((f) => f.key_arn === K.dual)!.detail).toBe('named for use by key policy Statement[2] "Key users", but no call on the key in the 90 days before the audit; no call in the history');
   });
 

@@ -17,7 +17,7 @@ WITH coverage AS (
 ),
 named AS (
     SELECT k.key_arn, k.account_id, k.audited_at, k.audited_at - to_days(CAST($days AS INTEGER)) AS window_start, a.principal,
-           string_agg(DISTINCT replace(a.via, '_', ' ') || ' ' || a.detail, '; ') AS how
+           string_agg(DISTINCT CASE WHEN a.via = 'grant' THEN a.detail ELSE 'key policy ' || a.detail END, '; ') AS how
     FROM inventory_current_keys k
     JOIN inventory_access a ON a.run_id = k.run_id AND a.key_arn = k.key_arn
     JOIN coverage c ON c.account_id = k.account_id AND c.aws_region = k.aws_region
