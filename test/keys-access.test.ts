@@ -4,6 +4,7 @@
 // their planted problems beside benign look-alikes; keytrail keys access / keys show (as built)
 // answer who can and who did, with the calls CloudTrail holds.
 
+import { copyFileSync } from 'node:fs';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBEngine } from '../src/engine.js';
@@ -235,6 +236,27 @@ describe('keytrail keys access', () => {
     const { stdout } = await runCli(['keys', 'show', 'alias/dual', '--db', db]);
     expect(stdout).toMatch(/\nWho can use it, and who did\n=+\nprincipal\s+capability/);
     expect(stdout).toMatch(new RegExp(`${arn('role', 'KeyAdmin').replaceAll('/', '\\/')}\\s+admin\\s+key_policy`));
+  }, 60_000);
+
+  it('a database audited by an older keytrail, read-only: keys access says to audit again; detect and report leave the new parts out', async () => {
+    const old = `${work.dir}/old.duckdb`;
+    copyFileSync(db, old);
+    const store = await Store.open(old, { schemaReady: true });
+    try {
+      for (const t of ['inventory_access', 'inventory_iam', 'inventory_iam_statements', 'inventory_iam_entities', 'inventory_iam_policies', 'inventory_iam_attachments']) await store.run(`DROP TABLE ${t}`);
+    } finally {
+      store.close();
+    }
+    const access = await runCli(['keys', 'access', '--db', old]);
+    expect(access.code).toBe(2);
+    expect(access.stderr).toMatch(/was audited by an older keytrail: run keytrail keys audit again/);
+    const detect = await runCli(['detect', '--db', old, '--format', 'json']);
+    expect(detect.stderr).not.toMatch(/does not exist|Catalog Error/);
+    const rules = (JSON.parse(detect.stdout) as Row[]).map((f) => f.rule);
+    expect(rules).not.toContain('grant_hygiene');
+    const report = await runCli(['report', '--db', old, '--format', 'json', '--no-findings']);
+    expect(report.code).toBe(0);
+    expect(JSON.parse(report.stdout).key_configuration).toEqual([]);
   }, 60_000);
 
   it('IAM refused: the audit goes on, says what it could not judge, and the root stands for IAM\'s principals', async () => {

@@ -56,6 +56,8 @@ export async function run(argv: string[]): Promise<number> {
   const engine = await DuckDBEngine.open(values.db!, waitMs(values.wait));
   try {
     if (!(await hasAudit(engine))) throw new UsageError(`${values.db} holds no keys audit: run keytrail keys audit first`);
+    const [{ n }] = await engine.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'inventory_access'");
+    if (Number(n) === 0) throw new UsageError(`${values.db} was audited by an older keytrail: run keytrail keys audit again with this version`);
     let keyArn: string | null = null;
     if (positionals[0] !== undefined) {
       try {

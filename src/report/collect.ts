@@ -69,7 +69,9 @@ export async function collectReport(engine: QueryEngine, options: ReportOptions,
     daily_keys: (await rows('daily_keys')).map(toDailyKey),
     findings: await collectFindings(engine, scope, findings),
     // Only a database with the inventory tables has a live audit; elsewhere the section is just empty.
-    key_configuration: (await relationExists(engine, 'inventory_current_keys')) ? (await rows('key_configuration')).map(toKeyConfig) : [],
+    // An audit stored by an older keytrail, read-only: no access table until the next ingest or audit.
+    key_configuration: (await relationExists(engine, 'inventory_current_keys')) && (await relationExists(engine, 'inventory_access'))
+      ? (await rows('key_configuration')).map(toKeyConfig) : [],
     ingest: ingestRows?.[0] ? toIngest(ingestRows[0]) : null,
     key_state_available: keyStates !== null,
     gaps,
