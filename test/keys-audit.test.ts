@@ -12,6 +12,7 @@ import { Store } from '../src/store/db.js';
 import { openStore } from '../src/store/schema.js';
 import type { Finding } from '../src/detect/run.js';
 import { ingestFolder } from './helpers/ingest.js';
+import { createIamService } from './helpers/iam-server.js';
 import { startKmsServer, type KmsServer } from './helpers/kms-server.js';
 import { tempDir } from './helpers/log-objects.js';
 import { identity, kmsEvent, writeTrail, type CtRecord } from './helpers/trail.js';
@@ -34,7 +35,11 @@ const K: Record<string, string> = {};
 
 beforeAll(async () => {
   work = tempDir('keytrail-audit-');
+  // IAM of both accounts, holding the roles the grants name.
+  const iam = createIamService();
+  for (const role of ['App', 'Admin', 'Batch', 'AppRole']) iam.addRole(A, role);
   server = await startKmsServer({
+    iam,
     callerAccount: A,
     accessKeys: { AKIAAUDITEXAMPLE: 'secret' },
     enabledRegions: { [A]: [E1, W1], [B]: [E1] },

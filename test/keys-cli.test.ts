@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './helpers/cli.js';
 import { Store } from '../src/store/db.js';
 import { ingestFolder } from './helpers/ingest.js';
+import { createIamService } from './helpers/iam-server.js';
 import { startKmsServer, type KmsServer } from './helpers/kms-server.js';
 import { tempDir } from './helpers/log-objects.js';
 import { identity, kmsEvent, writeTrail } from './helpers/trail.js';
@@ -33,7 +34,10 @@ const gone = `arn:aws:kms:${E1}:${A}:key/0000dead-0000-0000-0000-000000000001`;
 beforeAll(async () => {
   work = tempDir('keytrail-keys-cli-');
   db = `${work.dir}/keytrail.duckdb`;
-  server = await startKmsServer({ callerAccount: A, accessKeys: { AKIAAUDITEXAMPLE: 'secret', AKIAPROFILEEXAMPLE: 'secret' }, enabledRegions: { [A]: [E1, W1] } });
+  const iam = createIamService();
+  iam.addRole(A, 'App');
+  iam.addRole(A, 'KeyAdmin');
+  server = await startKmsServer({ callerAccount: A, accessKeys: { AKIAAUDITEXAMPLE: 'secret', AKIAPROFILEEXAMPLE: 'secret' }, enabledRegions: { [A]: [E1, W1] }, iam });
   app = server.addKey(A, E1, {
     keyId: '1234abcd-12ab-34cd-56ef-1234567890ab', aliases: ['alias/app'], rotation: { enabled: true }, policy: policy(root, open),
     tags: { team: 'payments' }, grants: [{ granteePrincipal: `arn:aws:iam::${A}:role/App`, operations: ['Decrypt'] }],
@@ -220,7 +224,12 @@ describe('keytrail report with an audit', () => {
     expect(section).toMatch(/ListGrants AccessDeniedException/);
     const csv = await runCli(['report', '--db', db, '--format', 'csv', '--section', 'key_configuration', '--no-findings']);
     const lines = csv.stdout.trim().split(/\r?\n/);
-    expect(lines[0]).toBe('key_arn,account_id,aws_region,aliases,key_state,key_manager,key_spec,origin,rotation,deletion_date,material_expires,grants,tags,unreadable,audited_at');
+    expect(lines[0]).toBe('key_arn,account_id,aws_region,aliases,key_state,key_manager,key_spec,origin,rotation,deletion_date,material_expires,grants,tags,unreadable,can_use,used_by,audited_at');
+    // Who can use the key (key policy, grant) and who did (CloudTrail), per key.
+    const json = JSON.parse((await runCli(['report', '--db', db, '--format', 'json', '--no-findings'])).stdout);
+    const row = json.key_configuration.find((k: { key_arn: string }) => k.key_arn === app);
+    expect(row.can_use).toBe(`arn:aws:iam::${A}:role/App (grant), arn:aws:iam::${A}:root (key_policy), arn:aws:iam::${X}:root (key_policy)`);
+    expect(row.used_by).toBe(`arn:aws:iam::${A}:role/AppRole (3)`);
     expect(lines.slice(1).map((l) => l.split(',')[0]).sort()).toEqual([app, quiet, denied, fine].sort());
     const withFindings = JSON.parse((await runCli(['report', '--db', db, '--format', 'json'])).stdout);
     expect(withFindings.findings.items.map((f: { rule: string }) => f.rule)).toEqual(expect.arrayContaining(['key_loss', 'live_policy_exposure', 'rotation_off']));

@@ -4,7 +4,8 @@
 -- description: The calls that failed for a key in its latest audit (AccessDenied on its policy, a
 --   key deleted during the run, a custom key store that is disconnected ...), with KMS's error:
 --   the checks could not judge what was not read. Also an account or region of the latest run that
---   could not be listed at all (key_arn empty).
+--   could not be listed at all, or whose IAM could not be read (key_arn empty: then who IAM lets
+--   use the keys is not known, and keytrail keys access lists the account root in its place).
 -- attack: T1562
 SELECT NULL AS identity_arn,
        NULL AS source_ip,

@@ -128,3 +128,77 @@ SELECT k.*, r.started_at AS audited_at
 FROM inventory_keys k
 JOIN inventory_current_scopes c ON c.run_id = k.run_id AND c.account_id = k.account_id AND c.aws_region = k.aws_region
 JOIN inventory_runs r ON r.run_id = k.run_id;
+
+-- IAM of each audited account (GetAccountAuthorizationDetails, every page), read by the same run:
+--   inventory_iam              per run and account: status 'ok' or 'failed' (error); a failed read
+--                              is also in inventory_errors (aws_region '', key_arn NULL).
+--   inventory_iam_entities     users, groups and roles (entity_type), with IAM's unique id and a
+--                              user's groups (names).
+--   inventory_iam_policies     each policy once: inline (policy_key = entity ARN || '#' || name),
+--                              customer_managed or aws_managed (policy_key = its ARN, the default
+--                              version's document); documents decoded from IAM's URL encoding.
+--   inventory_iam_attachments  which entity has which policy (a group's reach its users through
+--                              inventory_iam_entities.groups).
+--   inventory_iam_statements   each policy's statements flattened: Action / NotAction, Resource /
+--                              NotResource as lists (NULL when absent), conditions as one line.
+-- inventory_access: who may use or administer each key (src/kms/access.ts on the run's key policy,
+-- grants and IAM): one row per principal, capability ('use' / 'admin'), way in (via 'key_policy',
+-- 'iam_policy', 'grant') and source (detail), with the actions and the conditions left undecided.
+CREATE TABLE IF NOT EXISTS inventory_iam (
+    run_id     INTEGER NOT NULL,
+    account_id VARCHAR NOT NULL,
+    status     VARCHAR NOT NULL,
+    error      VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS inventory_iam_entities (
+    run_id      INTEGER NOT NULL,
+    account_id  VARCHAR NOT NULL,
+    arn         VARCHAR NOT NULL,
+    entity_type VARCHAR NOT NULL,
+    name        VARCHAR NOT NULL,
+    unique_id   VARCHAR,
+    groups      VARCHAR[]
+);
+
+CREATE TABLE IF NOT EXISTS inventory_iam_policies (
+    run_id      INTEGER NOT NULL,
+    account_id  VARCHAR NOT NULL,
+    policy_key  VARCHAR NOT NULL,
+    policy_kind VARCHAR NOT NULL,
+    policy_name VARCHAR NOT NULL,
+    policy_arn  VARCHAR,
+    document    VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS inventory_iam_attachments (
+    run_id     INTEGER NOT NULL,
+    account_id VARCHAR NOT NULL,
+    entity_arn VARCHAR NOT NULL,
+    policy_key VARCHAR NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS inventory_iam_statements (
+    run_id          INTEGER NOT NULL,
+    account_id      VARCHAR NOT NULL,
+    policy_key      VARCHAR NOT NULL,
+    statement_index INTEGER NOT NULL,
+    sid             VARCHAR,
+    effect          VARCHAR,
+    actions         VARCHAR[],
+    not_actions     VARCHAR[],
+    resources       VARCHAR[],
+    not_resources   VARCHAR[],
+    conditions      VARCHAR
+);
+
+CREATE TABLE IF NOT EXISTS inventory_access (
+    run_id      INTEGER NOT NULL,
+    key_arn     VARCHAR NOT NULL,
+    principal   VARCHAR NOT NULL,
+    capability  VARCHAR NOT NULL,
+    via         VARCHAR NOT NULL,
+    detail      VARCHAR,
+    conditional VARCHAR,
+    actions     VARCHAR[]
+);

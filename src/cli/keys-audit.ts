@@ -16,11 +16,16 @@ import { formatFindings } from './detect.js';
 const HELP = `usage: keytrail keys audit [options]
 
 Reads every KMS key through the KMS API (ListKeys, DescribeKey, ListAliases, GetKeyPolicy,
-GetKeyRotationStatus, ListGrants, ListResourceTags), stores the result in the database as a
-snapshot beside the CloudTrail history, and prints the findings of the checks in queries/audit:
-key policies and grants open outside the zone of trust, rotation off, keys pending deletion,
-disabled keys still called, imported material about to expire, unused keys, keys that could not
-be read, and what changed since the previous audit. Findings have detect's shape.
+GetKeyRotationStatus, ListGrants, ListResourceTags) and each account's IAM
+(GetAccountAuthorizationDetails: users, groups, roles and their policies), stores the result in
+the database as a snapshot beside the CloudTrail history with who may use each key (keytrail keys
+access), and prints the findings of the checks in queries/audit: key policies and grants open
+outside the zone of trust, IAM policies that decrypt with every key, access nobody uses, key
+administrators who can also decrypt, grants that pass the key on or name deleted principals,
+replicas whose policy drifted from their primary, rotation off, keys pending deletion, disabled
+keys still called, imported material about to expire, unused keys, what could not be read, and
+what changed since the previous audit. Findings have detect's shape. IAM refused: the audit goes
+on, says so, and names the account root where IAM would name users and roles.
 
 options:
   --regions LIST            comma-separated regions (default: every region enabled for the
@@ -28,8 +33,8 @@ options:
   --role-arn ARN            audit the account of this role (STS AssumeRole); repeat for several
                             accounts (default: the credential chain's own account)
   --profile NAME            the shared config / credentials profile to use
-  --endpoint-url URL        a KMS-compatible endpoint, also asked for STS, Account and Access
-                            Analyzer when it speaks them (else AWS_ENDPOINT_URL_KMS /
+  --endpoint-url URL        a KMS-compatible endpoint, also asked for STS, Account, IAM and
+                            Access Analyzer when it speaks them (else AWS_ENDPOINT_URL_KMS /
                             AWS_ENDPOINT_URL)
   --db FILE                 database file (default ${DEFAULT_DB})
   --trusted-accounts IDS    comma-separated account ids inside the zone of trust
@@ -144,6 +149,9 @@ export async function run(argv: string[]): Promise<number> {
       findings = sortFindings([...findings, ...compareWithAnalyzer(analyzed, findings, `${utc(read.startedAt)!.replace(' ', 'T')}Z`)]);
     }
     console.log(formatFindings(findings, format));
+    for (const r of read.iam) {
+      if (r.error) console.error(`keytrail keys audit: IAM of ${r.account} not read (${r.error.code}: ${r.error.message}): who IAM lets use its keys is not judged`);
+    }
 
     const missing = unreadable(read);
     const readKeys = read.scopes.reduce((n, s) => n + s.keys.length, 0);

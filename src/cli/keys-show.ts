@@ -6,13 +6,15 @@ import { auditedAccounts } from '../inventory/checks.js';
 import { KeyNotFoundError, keyStory, resolveKey, type KeyStory } from '../inventory/story.js';
 import { DEFAULT_DB, EXIT, UsageError, oneOf, parse } from './args.js';
 import { formatRows } from './format.js';
+import { ACCESS_COLUMNS } from './keys-access.js';
 
 const HELP = `usage: keytrail keys show KEY [--db FILE] [--format table|md|json]
                          [--trusted-accounts IDS | --config FILE]
 
 One key's whole story, read-only: its current state (from the latest keytrail keys audit,
 else as the CloudTrail history leaves it), aliases, tags, rotation, its key policy
-pretty-printed with the analysis's verdict per statement, its grants; then its timeline from
+pretty-printed with the analysis's verdict per statement, its grants, who can use and
+administer it and who did (as keytrail keys access); then its timeline from
 CloudTrail (creation, every policy, grant, state, rotation, alias and tag change, with what
 each policy change added and removed) and its callers per month.
 
@@ -98,6 +100,11 @@ export function render(story: KeyStory, format: 'table' | 'md'): string {
       // The verdict is a sentence: below the table, whole, rather than cut to a cell.
       rows(story.grants, ['grant_id', 'grantee_principal', 'retiring_principal', 'operations', 'creation_date']);
       for (const g of story.grants) out.push(`${String(g.grant_id)}: ${g.verdict}`);
+    }
+    if (story.access) {
+      heading('Who can use it, and who did');
+      rows(story.access.rows as unknown as Array<Record<string, unknown>>, ACCESS_COLUMNS.filter((c) => c !== 'key_arn'));
+      for (const note of story.access.notes) out.push(`note: ${note}`);
     }
   }
   heading('Timeline (CloudTrail)');

@@ -7,6 +7,7 @@ import { FORMATS, formatRows } from './format.js';
 const HELP = `usage: keytrail keys [--db FILE] [--format table|csv|json|ndjson] [--account ID] [--state STATE]
        keytrail keys audit [options]     read the live keys through the KMS API and check them
        keytrail keys show KEY [options]  one key's whole story (id, ARN or alias)
+       keytrail keys access [KEY]        who can use each key, and who did
 
 Prints the state of every KMS key seen in the trail (the kms_key_state view), read-only:
 key_arn, key_id, key_account, aws_region, first_seen, last_seen, key_state (Enabled, Disabled,
@@ -40,6 +41,7 @@ export async function run(argv: string[]): Promise<number> {
   // Subcommands: the live audit and one key's story; without one, the state table as before.
   if (argv[0] === 'audit') return (await import('./keys-audit.js')).run(argv.slice(1));
   if (argv[0] === 'show') return (await import('./keys-show.js')).run(argv.slice(1));
+  if (argv[0] === 'access') return (await import('./keys-access.js')).run(argv.slice(1));
   const { values } = parse(
     argv,
     HELP,

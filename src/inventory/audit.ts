@@ -1,7 +1,9 @@
-// One audit run: resolve the accounts and regions, read every scope through KMS, keep the result.
+// One audit run: resolve the accounts and regions, read every scope through KMS and each account's
+// IAM (who the key policies' account root hands the decision to), keep the result.
 
 import { readScope, type ScopeRead } from './client.js';
-import { kmsClient, resolveTargets, type ConnectOptions, type Target } from './targets.js';
+import { readIam, type IamRead } from './iam.js';
+import { iamClient, kmsClient, resolveTargets, type ConnectOptions, type Target } from './targets.js';
 import type { RunRecord } from './snapshot.js';
 
 export interface AuditOptions extends ConnectOptions {
@@ -19,12 +21,14 @@ export type AuditedTarget = Target & { account: string };
 
 export interface AuditRead extends RunRecord {
   targets: AuditedTarget[];
+  iam: IamRead[];
 }
 
 export async function readInventory(options: AuditOptions): Promise<AuditRead> {
   const startedAt = new Date();
   const { targets, failures } = await resolveTargets(options);
   const scopes: ScopeRead[] = [];
+  const iam: IamRead[] = [];
   for (const target of targets) {
     for (const region of target.regions) {
       const kms = kmsClient(options, target, region);
@@ -37,10 +41,20 @@ export async function readInventory(options: AuditOptions): Promise<AuditRead> {
         kms.destroy();
       }
     }
+    if (target.account !== null && target.regions.length > 0) {
+      const client = iamClient(options, target, target.regions[0]);
+      try {
+        const read = await readIam(client, target.account);
+        options.progress?.(`${target.account} IAM: ${read.status === 'ok' ? `${read.entities.length} users, groups and roles` : `not read (${read.error!.code})`}`);
+        iam.push(read);
+      } finally {
+        client.destroy();
+      }
+    }
   }
   const unreachable = failures.map((f) => ({ account: f.account ?? '', error: f.error }));
   return {
-    startedAt, finishedAt: new Date(), scopes, unreachable, targets: targets.map((t) => ({ ...t, account: t.account ?? 'unknown' })),
+    startedAt, finishedAt: new Date(), scopes, iam, unreachable, targets: targets.map((t) => ({ ...t, account: t.account ?? 'unknown' })),
     options: { regions: options.regions, roleArns: options.roleArns, endpointUrl: options.endpointUrl ?? null, profile: options.profile ?? null },
   };
 }

@@ -7,6 +7,7 @@ import type { QueryEngine } from '../engine.js';
 import type { Trust } from '../detect/analyze.js';
 import { accountOfPrincipal, analyzeGrant, analyzeKeyPolicy, type TrustContext } from '../kms/policy.js';
 import type { Row } from '../store/db.js';
+import { accessTable, type AccessTable } from './access-table.js';
 
 /** The key asked for cannot be found, or the name matches several keys: exit code 2. */
 export class KeyNotFoundError extends Error {}
@@ -41,6 +42,8 @@ export interface KeyStory {
   policy: { text: string; statements: StatementVerdict[] } | null;
   grants: Array<Row & { verdict: string }>;
   unreadable: Row[];
+  /** Who can use and administer the key (latest audit), and who did (CloudTrail); null when not audited. */
+  access: AccessTable | null;
   timeline: TimelineEntry[];
   callers_by_month: Row[];
 }
@@ -108,7 +111,7 @@ export function judgePolicy(text: string, keyArn: string, trust: Trust): Stateme
 
 export async function keyStory(engine: QueryEngine, keyArn: string, trust: Trust): Promise<KeyStory> {
   const story: KeyStory = {
-    key_arn: keyArn, state_from: null, state: null, aliases: [], tags: {}, rotation: null, policy: null, grants: [], unreadable: [],
+    key_arn: keyArn, state_from: null, state: null, aliases: [], tags: {}, rotation: null, policy: null, grants: [], unreadable: [], access: null,
     timeline: [], callers_by_month: [],
   };
   const k = { k: keyArn };
@@ -135,6 +138,7 @@ export async function keyStory(engine: QueryEngine, keyArn: string, trust: Trust
         return { ...g, verdict: exposures.length ? exposures.map((e) => e.reason.replace('CreateGrant on key', 'The grant on key')).join('; ') : 'inside the zone of trust' };
       });
       story.unreadable = await engine.query('SELECT operation, error_code, error_message FROM inventory_errors WHERE run_id = $run AND key_arn = $k ORDER BY operation', run);
+      if (await exists(engine, 'inventory_access')) story.access = await accessTable(engine, { keyArn });
     }
   }
   if (!story.state && (await exists(engine, 'kms_key_state'))) {

@@ -5,6 +5,7 @@
 
 import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
 import { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
+import { IAMClient } from '@aws-sdk/client-iam';
 import { KMSClient } from '@aws-sdk/client-kms';
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { callError, type CallError } from './client.js';
@@ -18,7 +19,7 @@ export interface Credentials {
 }
 
 export interface ConnectOptions {
-  /** --endpoint-url: one endpoint for KMS, STS, Account and Access Analyzer (a local or compatible stack). */
+  /** --endpoint-url: one endpoint for KMS, STS, Account, IAM and Access Analyzer (a local or compatible stack). */
   endpointUrl?: string;
   profile?: string;
 }
@@ -60,6 +61,11 @@ function config(options: ConnectOptions, region: string | undefined, credentials
 
 export function kmsClient(options: ConnectOptions, target: Target, region: string): KMSClient {
   return new KMSClient(config(options, region, target.credentials));
+}
+
+/** IAM is global: any region of the account's partition reaches it (and signs for us-east-1 there). */
+export function iamClient(options: ConnectOptions, target: Target, region: string): IAMClient {
+  return new IAMClient(config(options, region, target.credentials));
 }
 
 export function analyzerClient(options: ConnectOptions, target: Target, region: string): AccessAnalyzerClient {

@@ -125,7 +125,7 @@ function hasWildcard(s: string): boolean {
   return s.includes('*') || s.includes('?') || s.includes('${');
 }
 
-function isServicePrincipal(s: string): boolean {
+export function isServicePrincipal(s: string): boolean {
   const v = s.trim().toLowerCase();
   return v === 'aws internal' || /^[a-z0-9.-]+\.amazonaws\.com(\.cn)?$/.test(v) || /^[a-z0-9.-]+\.(amazon|aws)\.internal$/.test(v);
 }
@@ -156,10 +156,10 @@ function classifyPrincipal(type: string, raw: string): PrincipalClass {
   return { c: 'unattributable' };
 }
 
-interface PrincipalEntry { type: string; value: string }
+export interface PrincipalEntry { type: string; value: string }
 
 /** Flatten a Principal / NotPrincipal element. Returns null when absent. */
-function principalEntries(p: unknown): PrincipalEntry[] | null {
+export function principalEntries(p: unknown): PrincipalEntry[] | null {
   if (p === undefined || p === null) return null;
   if (typeof p === 'string' || typeof p === 'number') return [{ type: 'aws', value: String(p) }];
   if (Array.isArray(p)) return p.flatMap((x) => (typeof x === 'string' || typeof x === 'number' ? [{ type: 'aws', value: String(x) }] : []));
@@ -175,18 +175,18 @@ function principalEntries(p: unknown): PrincipalEntry[] | null {
 // ---------------------------------------------------------------------------
 // Generic helpers
 
-function isRecord(x: unknown): x is Record<string, unknown> {
+export function isRecord(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
 /** String or array of strings (numbers/booleans stringified); anything else is dropped. */
-function strings(v: unknown): string[] {
+export function strings(v: unknown): string[] {
   const one = (x: unknown): string[] =>
     typeof x === 'string' ? [x] : typeof x === 'number' || typeof x === 'boolean' ? [String(x)] : [];
   return Array.isArray(v) ? v.flatMap(one) : one(v);
 }
 
-function globToRegExp(pattern: string): RegExp {
+export function globToRegExp(pattern: string): RegExp {
   const body = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${body}$`, 'i');
 }
@@ -206,9 +206,9 @@ type Constraint =
   | { t: 'trusted'; key: string }                                     // known to admit only trusted principals
   | { t: 'exclude'; accounts: ReadonlySet<string>; key: string };     // these accounts are denied
 
-interface ParsedOperator { base: string; set: 'any' | 'all' | null; ifExists: boolean }
+export interface ParsedOperator { base: string; set: 'any' | 'all' | null; ifExists: boolean }
 
-function parseOperator(op: string): ParsedOperator {
+export function parseOperator(op: string): ParsedOperator {
   let rest = op.trim().toLowerCase();
   let set: ParsedOperator['set'] = null;
   if (rest.startsWith('foranyvalue:')) { set = 'any'; rest = rest.slice('foranyvalue:'.length); }
@@ -279,9 +279,9 @@ function constraintForKey(key: string, values: string[], trust: TrustContext): C
   return null;
 }
 
-interface ConditionEntry { op: string; key: string; rawKey: string; values: string[] }
+export interface ConditionEntry { op: string; key: string; rawKey: string; values: string[] }
 
-function conditionEntries(cond: unknown): ConditionEntry[] {
+export function conditionEntries(cond: unknown): ConditionEntry[] {
   if (!isRecord(cond)) return [];
   const out: ConditionEntry[] = [];
   for (const [op, block] of Object.entries(cond)) {
@@ -459,7 +459,7 @@ function evaluate(k: PrincipalClass, constraints: Constraint[], trust: TrustCont
   return { v: 'public', why: 'with no condition that limits it to trusted accounts or the organization' };
 }
 
-function parsePolicy(policy: unknown): Record<string, unknown> {
+export function parsePolicy(policy: unknown): Record<string, unknown> {
   let doc: unknown = policy;
   if (typeof policy === 'string') {
     try {

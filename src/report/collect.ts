@@ -69,7 +69,9 @@ export async function collectReport(engine: QueryEngine, options: ReportOptions,
     daily_keys: (await rows('daily_keys')).map(toDailyKey),
     findings: await collectFindings(engine, scope, findings),
     // Only a database with the inventory tables has a live audit; elsewhere the section is just empty.
-    key_configuration: (await relationExists(engine, 'inventory_current_keys')) ? (await rows('key_configuration')).map(toKeyConfig) : [],
+    // An audit stored by an older keytrail, read-only: no access table until the next ingest or audit.
+    key_configuration: (await relationExists(engine, 'inventory_current_keys')) && (await relationExists(engine, 'inventory_access'))
+      ? (await rows('key_configuration')).map(toKeyConfig) : [],
     ingest: ingestRows?.[0] ? toIngest(ingestRows[0]) : null,
     key_state_available: keyStates !== null,
     gaps,
@@ -186,7 +188,8 @@ const toKeyConfig = (r: Row): KeyConfigRow => ({
   key_arn: str(r.key_arn), account_id: str(r.account_id), aws_region: str(r.aws_region), aliases: strOrNull(r.aliases),
   key_state: strOrNull(r.key_state), key_manager: strOrNull(r.key_manager), key_spec: strOrNull(r.key_spec), origin: strOrNull(r.origin),
   rotation: strOrNull(r.rotation), deletion_date: time(r.deletion_date), material_expires: time(r.material_expires),
-  grants: num(r.grants), tags: strOrNull(r.tags), unreadable: strOrNull(r.unreadable), audited_at: str(time(r.audited_at)),
+  grants: num(r.grants), tags: strOrNull(r.tags), unreadable: strOrNull(r.unreadable), can_use: strOrNull(r.can_use),
+  used_by: strOrNull(r.used_by), audited_at: str(time(r.audited_at)),
 });
 
 const toKeyCaller = (r: Row): KeyCallerRow => ({

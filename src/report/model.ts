@@ -217,6 +217,10 @@ export interface KeyConfigRow {
   tags: string | null;
   /** The calls that failed for the key, or null. */
   unreadable: string | null;
+  /** Who may use the key ('principal (via)', ...), from the audit's access rows; null: nobody listed. */
+  can_use: string | null;
+  /** Who did in the period ('identity_arn (calls)', ...); null: nobody. */
+  used_by: string | null;
   audited_at: string;
 }
 
@@ -278,7 +282,7 @@ export const TABLE_COLUMNS: Record<TableName, readonly string[]> = {
   ],
   key_configuration: [
     'key_arn', 'account_id', 'aws_region', 'aliases', 'key_state', 'key_manager', 'key_spec', 'origin', 'rotation',
-    'deletion_date', 'material_expires', 'grants', 'tags', 'unreadable', 'audited_at',
+    'deletion_date', 'material_expires', 'grants', 'tags', 'unreadable', 'can_use', 'used_by', 'audited_at',
   ],
 };
 

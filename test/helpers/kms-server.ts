@@ -9,6 +9,7 @@
 //   sts            query protocol (form body, XML answers): AssumeRole, GetCallerIdentity.
 //   account        REST-JSON: POST /listRegions.
 //   access-analyzer REST-JSON: GET /analyzer, POST /finding (ListFindings).
+//   iam            query protocol, answered by the `iam` option (test/helpers/iam-server.ts).
 //
 // The inventory is per account and region. The account of a request is the account its access key
 // belongs to: the server's `callerAccount` for any long-term key, the role's account for the
@@ -48,6 +49,8 @@ export interface KeySpec {
   validTo?: string;
   customKeyStoreId?: string;
   multiRegion?: boolean;
+  /** A multi-Region replica: its primary key's ARN (MultiRegionConfiguration). */
+  primaryKeyArn?: string;
   /** The key policy (a document or its JSON text); default: KMS's default key policy. */
   policy?: unknown;
   rotation?: { enabled: boolean; periodDays?: number };
@@ -91,6 +94,8 @@ export interface KmsServerOptions {
   only?: string[];
   /** The largest page any list operation returns, whatever Limit asks (to exercise paging). */
   maxPage?: number;
+  /** Answers IAM's query requests once their signature is checked (createIamService). */
+  iam?: { answer(account: string, form: URLSearchParams): { status: number; xml: string } };
 }
 
 export interface ServerCall {
@@ -220,7 +225,8 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
       ...(usage === 'ENCRYPT_DECRYPT' ? { EncryptionAlgorithms: keySpec === 'SYMMETRIC_DEFAULT' ? ['SYMMETRIC_DEFAULT'] : ['RSAES_OAEP_SHA_1', 'RSAES_OAEP_SHA_256'] } : {}),
       ...(usage === 'SIGN_VERIFY' ? { SigningAlgorithms: ['RSASSA_PSS_SHA_256', 'ECDSA_SHA_256'] } : {}),
       ...(usage === 'GENERATE_VERIFY_MAC' ? { MacAlgorithms: ['HMAC_SHA_256'] } : {}),
-      MultiRegion: s.multiRegion ?? false,
+      MultiRegion: s.multiRegion ?? s.primaryKeyArn !== undefined,
+      ...(s.primaryKeyArn ? { MultiRegionConfiguration: { MultiRegionKeyType: 'REPLICA', PrimaryKey: { Arn: s.primaryKeyArn, Region: s.primaryKeyArn.split(':')[3] }, ReplicaKeys: [] } } : {}),
     };
   }
 
@@ -389,6 +395,12 @@ export async function startKmsServer(options: KmsServerOptions): Promise<KmsServ
         const handler = kms[op];
         if (!handler) throw new ServiceError('UnknownOperationException', `${op} is not served here`);
         json(200, handler(account, region, body));
+        return;
+      }
+      if (service === 'iam' && options.iam) {
+        const out = options.iam.answer(account, new URLSearchParams(text));
+        res.writeHead(out.status, { 'Content-Type': 'text/xml' });
+        res.end(out.xml);
         return;
       }
       if (service === 'sts') {

@@ -262,12 +262,12 @@ function keyConfigSection(report: Report): string {
   const rows = report.key_configuration.map((k) => `<tr>${keyCell(k.key_arn)}${cell(k.aliases)}` +
     `<td><span class="state state-${esc(/^[A-Za-z]+$/.test(k.key_state ?? '') ? k.key_state! : 'unknown')}">${esc(k.key_state ?? 'unknown')}</span></td>` +
     `${cell(k.key_manager)}${cell(k.key_spec)}${cell(k.origin)}${cell(k.rotation)}${timeCell(k.deletion_date)}${timeCell(k.material_expires)}` +
-    `${numCell(k.grants)}${cell(k.tags)}<td class="${k.unreadable ? 'bad' : ''}">${k.unreadable ? esc(k.unreadable) : '<span class="muted">—</span>'}</td></tr>`).join('\n');
+    `${numCell(k.grants)}${cell(k.tags)}<td class="${k.unreadable ? 'bad' : ''}">${k.unreadable ? esc(k.unreadable) : '<span class="muted">—</span>'}</td>${cell(k.can_use)}${cell(k.used_by)}</tr>`).join('\n');
   return `<section class="card table" id="key-configuration">
 <h2>Key configuration <span class="muted">${formatInt(report.key_configuration.length)}</span></h2>
-<p class="lead">Every key as the latest keytrail keys audit read it through the KMS API (audited ${esc(report.key_configuration[0].audited_at)}), used or not.</p>
+<p class="lead">Every key as the latest keytrail keys audit read it through the KMS API (audited ${esc(report.key_configuration[0].audited_at)}), used or not: who can use it (key policy, IAM policies, grants) and who did in the period.</p>
 <div class="scroll"><table class="sortable" id="key-configuration-table">
-<thead><tr>${th('Key', 'text', undefined, 'wide')}${th('Aliases', 'text')}${th('State', 'text')}${th('Manager', 'text')}${th('Spec', 'text')}${th('Origin', 'text')}${th('Rotation', 'text')}${th('Deletion', 'text')}${th('Material expires', 'text')}${th('Grants', 'num')}${th('Tags', 'text')}${th('Could not read', 'text')}</tr></thead>
+<thead><tr>${th('Key', 'text', undefined, 'wide')}${th('Aliases', 'text')}${th('State', 'text')}${th('Manager', 'text')}${th('Spec', 'text')}${th('Origin', 'text')}${th('Rotation', 'text')}${th('Deletion', 'text')}${th('Material expires', 'text')}${th('Grants', 'num')}${th('Tags', 'text')}${th('Could not read', 'text')}${th('Can use', 'text')}${th('Used by', 'text')}</tr></thead>
 <tbody>
 ${rows}
 </tbody></table></div></section>`;

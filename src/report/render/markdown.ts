@@ -88,13 +88,13 @@ export function renderMarkdown(report: Report): string {
   if (report.key_configuration.length > 0) {
     out.push('## Key configuration (live audit)', '', `Every key as the latest \`keytrail keys audit\` read it (audited ${text(report.key_configuration[0].audited_at)}).`, '');
     out.push(table(
-      ['Key', 'Aliases', 'State', 'Manager', 'Spec', 'Origin', 'Rotation', 'Deletion', 'Material expires', 'Grants', 'Tags', 'Could not read'],
+      ['Key', 'Aliases', 'State', 'Manager', 'Spec', 'Origin', 'Rotation', 'Deletion', 'Material expires', 'Grants', 'Tags', 'Could not read', 'Can use', 'Used by'],
       report.key_configuration.map((k) => [
         code(k.key_arn), text(k.aliases ?? ''), text(k.key_state ?? '—'), text(k.key_manager ?? ''), text(k.key_spec ?? ''),
         text(k.origin ?? ''), text(k.rotation ?? '—'), text(k.deletion_date ?? ''), text(k.material_expires ?? ''), formatInt(k.grants),
-        text(k.tags ?? ''), text(k.unreadable ?? ''),
+        text(k.tags ?? ''), text(k.unreadable ?? ''), text(k.can_use ?? ''), text(k.used_by ?? ''),
       ]),
-      'lllllllllrll',
+      'lllllllllrllll',
     ));
   }
 
