@@ -10,7 +10,7 @@ import {
 import { ACCOUNT_REGIONS, BUILD_INSTANCE, UA, type Catalog, type Key } from './organization.js';
 import { ORG_ACCOUNTS } from './types.js';
 import {
-  defineStream, P_APP, P_EU_BUSINESS, P_FLAT, P_SERVICE, P_US_BUSINESS, pubIpFor, push, usable, type G, type StreamDef,
+  defineStream, P_APP, P_EU_BUSINESS, P_FLAT, P_SERVICE, P_US_BUSINESS, pubIpFor, push, usable, type WindowRun, type StreamDef,
 } from './windows.js';
 
 export function buildStreams(cat: Catalog): StreamDef<unknown>[] {
@@ -28,7 +28,7 @@ export function buildStreams(cat: Catalog): StreamDef<unknown>[] {
     const vpce = cat.vpce.get(`${A1}/us-east-1/s3`)!;
     const tables = ['sales', 'orders', 'customers', 'clickstream', 'inventory', 'payments'];
     type DlState = { session: string; table: string; day: string; glue: boolean };
-    const dlUnit = (g: G, t: number, s: DlState, i: number): void => {
+    const dlUnit = (g: WindowRun, t: number, s: DlState, i: number): void => {
       const key = `${s.table}/dt=${s.day}/part-${String(i).padStart(5, '0')}-${g.rng.hex(8)}.c000.snappy.parquet`;
       const ui = assumedRole(role, s.session, { time: t });
       const c: Caller = s.glue
@@ -38,7 +38,7 @@ export function buildStreams(cat: Catalog): StreamDef<unknown>[] {
       if (g.rng.chance(0.75)) push(g, s3ObjectCall({ ids: g.rng, time: t, caller: c, region: 'us-east-1', account: A1 }, { eventName: 'GetObject', bucket, key, sseKms: true, bytes: g.rng.range(200_000, 64_000_000) }), t);
       push(g, kmsDecrypt({ ids: g.rng, time: t + 40, caller: viaService(ui, 's3.amazonaws.com'), encryptionContext: { 'aws:s3:arn': `arn:aws:s3:::${bucket}/${key}` } }, curated), t + 40);
     };
-    const dlBegin = (glue: boolean) => (g: G): DlState => ({
+    const dlBegin = (glue: boolean) => (g: WindowRun): DlState => ({
       glue,
       session: glue ? 'GlueJobRunnerSession' : `athena-${g.rng.hex(8)}`,
       table: g.rng.pick(tables),
@@ -482,46 +482,28 @@ export function buildStreams(cat: Catalog): StreamDef<unknown>[] {
   }
 
   // ---- humans --------------------------------------------------------------------------------
-  {
-    // sam.rivera: always from home or office IP (the new_source_ip anomaly actor).
-    const u = cat.user(A2, 'sam.rivera');
-    const keys = ['app-data', 'reports', 'secrets'].map((a) => cat.key(A2, 'us-east-1', a));
-    S.push(
-      defineStream<{ ip: string }>({
-        id: 'sam',
-        account: A2,
-        region: 'us-east-1',
-        bursts: 3,
-        exp: 0,
-        size: { median: 3, sigma: 0.5, max: 12 },
-        profile: P_US_BUSINESS,
-        active: weekday,
-        gap: 40,
-        begin: (g) => ({ ip: g.rng.chance(0.7) ? cat.ip('sam.office') : cat.ip('sam.home') }),
-        unit: (g, t, s) => humanKmsUnit(g, t, { identity: iamUser(u), sourceIp: s.ip, userAgent: UA.cliMac, tls: true }, keys, 'us-east-1', A2),
-      }),
-    );
-  }
-  {
-    // carol.ops: home IP until the end of the history; afterwards her (already known) office IP.
-    const u = cat.user(A1, 'carol.ops');
-    const keys = ['datalake-raw', 'datalake-curated', 'app-data'].map((a) => cat.key(A1, 'us-east-1', a));
-    S.push(
-      defineStream<{ ip: string }>({
-        id: 'carol',
-        account: A1,
-        region: 'us-east-1',
-        bursts: 3,
-        exp: 0,
-        size: { median: 3, sigma: 0.5, max: 12 },
-        profile: P_US_BUSINESS,
-        active: weekday,
-        gap: 40,
-        begin: (g) => ({ ip: g.day >= g.hist ? cat.ip('carol.office') : cat.ip('carol.home') }),
-        unit: (g, t, s) => humanKmsUnit(g, t, { identity: iamUser(u), sourceIp: s.ip, userAgent: UA.cliLinux, tls: true }, keys, 'us-east-1', A1),
-      }),
-    );
-  }
+  // A person at the CLI on weekdays, from the IP `ipFor` picks each burst.
+  const cliUser = (id: string, account: string, user: string, aliases: string[], userAgent: string, ipFor: (g: WindowRun) => string) => {
+    const u = cat.user(account, user);
+    const keys = aliases.map((a) => cat.key(account, 'us-east-1', a));
+    return defineStream<{ ip: string }>({
+      id,
+      account,
+      region: 'us-east-1',
+      bursts: 3,
+      exp: 0,
+      size: { median: 3, sigma: 0.5, max: 12 },
+      profile: P_US_BUSINESS,
+      active: weekday,
+      gap: 40,
+      begin: (g) => ({ ip: ipFor(g) }),
+      unit: (g, t, s) => humanKmsUnit(g, t, { identity: iamUser(u), sourceIp: s.ip, userAgent, tls: true }, keys, 'us-east-1', account),
+    });
+  };
+  // sam.rivera: always from home or office IP (the new_source_ip anomaly actor).
+  S.push(cliUser('sam', A2, 'sam.rivera', ['app-data', 'reports', 'secrets'], UA.cliMac, (g) => (g.rng.chance(0.7) ? cat.ip('sam.office') : cat.ip('sam.home'))));
+  // carol.ops: home IP until the end of the history; afterwards her (already known) office IP.
+  S.push(cliUser('carol', A1, 'carol.ops', ['datalake-raw', 'datalake-curated', 'app-data'], UA.cliLinux, (g) => (g.day >= g.hist ? cat.ip('carol.office') : cat.ip('carol.home'))));
   {
     const u = cat.user(A1, 'jordan.lee');
     for (const region of ['us-east-1', 'us-west-2'] as const) {
@@ -782,7 +764,7 @@ export function buildStreams(cat: Catalog): StreamDef<unknown>[] {
 export const REPORTING_PER_RUN = 2;
 
 /** Typical interactive KMS use by a human with the CLI. */
-function humanKmsUnit(g: G, t: number, c: Caller, keys: Key[], region: string, account: string): void {
+function humanKmsUnit(g: WindowRun, t: number, c: Caller, keys: Key[], region: string, account: string): void {
   const k = g.rng.pick(keys);
   const deny = g.rng.chance(0.01);
   const x: KmsContext = { ids: g.rng, time: t, caller: c, denied: deny, encryptionContext: { purpose: 'adhoc' } };

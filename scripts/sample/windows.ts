@@ -16,7 +16,8 @@ export interface Item {
   r: CtRecord;
 }
 
-export interface G {
+/** What a stream sees and writes to while a window runs. */
+export interface WindowRun {
   rng: Rng;
   cat: Catalog;
   out: Item[];
@@ -64,8 +65,8 @@ export interface StreamDef<S> {
   active?: (day: number, dow: number) => boolean;
   /** Mean gap between units in a burst, seconds. */
   gap: number;
-  begin: (g: G, t: number) => S;
-  unit: (g: G, t: number, s: S, i: number) => void;
+  begin: (g: WindowRun, t: number) => S;
+  unit: (g: WindowRun, t: number, s: S, i: number) => void;
 }
 
 export interface Stream {
@@ -77,17 +78,17 @@ export function defineStream<S>(d: StreamDef<S>): StreamDef<unknown> {
   return d as unknown as StreamDef<unknown>;
 }
 
-export function push(g: G, r: CtRecord, t: number): void {
+export function push(g: WindowRun, r: CtRecord, t: number): void {
   g.out.push({ t, r });
 }
 
 /** Pick a usable key; disabled keys yield null after their disable time. */
-export function usable(g: G, k: Key, t: number): boolean {
+export function usable(g: WindowRun, k: Key, t: number): boolean {
   const d = g.disabled.get(k.arn);
   return d === undefined || t < d;
 }
 
-export function pubIpFor(g: G, name: string): string {
+export function pubIpFor(g: WindowRun, name: string): string {
   return g.cat.ip(name);
 }
 
@@ -153,7 +154,7 @@ export function runWindows(p: RunParams): void {
       }
       ars.push({ account, region, streams: list });
     }
-  const g: G = { rng, cat, out: [], day: 0, dayStart: 0, start, disabled: p.disabled, scale, hist: historyFor(p.days) };
+  const g: WindowRun = { rng, cat, out: [], day: 0, dayStart: 0, start, disabled: p.disabled, scale, hist: historyFor(p.days) };
   for (let day = p.dayFrom; day < p.dayTo; day++) {
     const dayStart = start + day * DAY;
     const dow = new Date(dayStart).getUTCDay();
