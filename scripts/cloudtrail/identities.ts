@@ -16,6 +16,8 @@ export interface UserIdentity {
   invokedBy?: string;
   onBehalfOf?: { userId: string; identityStoreArn: string };
   credentialId?: string;
+  /** CloudTrail adds fields over time (inScopeOf, identityProvider, ...). */
+  [field: string]: unknown;
 }
 
 /** An IAM user. `id` (AIDA…) and `accessKeyId` (AKIA…) default to ids derived from the ARN. */

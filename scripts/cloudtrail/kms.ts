@@ -18,9 +18,9 @@ export const keyArn = (account: string, id: string, region = 'us-east-1'): strin
 export const aliasArn = (account: string, alias: string, region = 'us-east-1'): string => `arn:aws:kms:${region}:${account}:${alias.startsWith('alias/') ? alias : `alias/${alias}`}`;
 
 export function keyParts(arn: string): { account: string; region: string; id: string } {
-  const m = /^arn:aws[a-z-]*:kms:([a-z0-9-]+):(\d{12}):key\/(.+)$/.exec(arn);
-  if (!m) throw new Error(`not a KMS key ARN: ${arn}`);
-  return { region: m[1]!, account: m[2]!, id: m[3]! };
+  const [scheme, , service, region, account, resource] = arn.split(':');
+  if (scheme !== 'arn' || service !== 'kms' || region === undefined || account === undefined || !resource?.startsWith('key/')) throw new Error(`not a KMS key ARN: ${arn}`);
+  return { region, account, id: resource.slice('key/'.length) };
 }
 
 export const kmsResource = (arn: string): Resource => ({ accountId: arn.split(':')[4]!, type: 'AWS::KMS::Key', ARN: arn });

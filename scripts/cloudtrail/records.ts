@@ -193,8 +193,8 @@ export interface S3ObjectCall {
   bytes: number;
 }
 
-/** An S3 object data event. */
-export function s3ObjectCall(x: CallContext, s: S3ObjectCall): CtRecord {
+/** An S3 object data event (`o` adds an error or overrides). */
+export function s3ObjectCall(x: CallContext, s: S3ObjectCall, o: RecordOptions = {}): CtRecord {
   const { region, account } = where(x);
   const put = s.eventName === 'PutObject';
   const host = `${s.bucket}.s3.${region}.amazonaws.com`;
@@ -222,6 +222,7 @@ export function s3ObjectCall(x: CallContext, s: S3ObjectCall): CtRecord {
         { type: 'AWS::S3::Object', ARN: `arn:aws:s3:::${s.bucket}/${s.key}` },
         { accountId: account, type: 'AWS::S3::Bucket', ARN: `arn:aws:s3:::${s.bucket}` },
       ],
+      ...o,
     },
   );
 }
