@@ -3,9 +3,9 @@
 // exposing key policies and grants, root use), with the ground truth to check the findings against.
 
 import {
-  apiCall, assumedRole, consoleLogin, DAY, defaultKeyPolicy, HOUR, iamUser, iso, kmsCreateGrant, kmsCreateKey, kmsDecrypt, kmsDeleteImportedKeyMaterial,
+  assumedRole, consoleLogin, DAY, defaultKeyPolicy, HOUR, iamUser, iso, kmsCreateGrant, kmsCreateKey, kmsDecrypt, kmsDeleteImportedKeyMaterial,
   kmsEncrypt, kmsGenerateDataKey, kmsGetKeyPolicy, kmsGetParametersForImport, kmsImportKeyMaterial, kmsKeyAdmin, kmsKeylessCall, kmsKeyRead,
-  kmsPutKeyPolicy, kmsScheduleKeyDeletion, MIN, Rng, root, SEC, ymd, type Caller, type KmsContext, type UserIdentity,
+  kmsPutKeyPolicy, kmsScheduleKeyDeletion, MIN, Rng, root, SEC, stsGetCallerIdentity, ymd, type Caller, type KmsContext, type UserIdentity,
 } from '../cloudtrail/index.js';
 import { track, type Tracked } from './ground-truth.js';
 import { BUILD_INSTANCE, UA, type Catalog } from './organization.js';
@@ -72,7 +72,7 @@ export function scheduleAnomalies(cat: Catalog, sched: Schedule, start: number, 
     const ip = cat.ip('sam.new');
     const c: Caller = { identity: iamUser(u), sourceIp: ip, userAgent: 'aws-cli/2.13.25 Python/3.11.6 Linux/5.15.0-86-generic exe/x86_64.ubuntu.22 prompt/off', tls: true };
     let t = at(d, 23 - 20, 47, 10); // 03:47 UTC: an odd hour for this user
-    sched.add(apiCall({ ids: a, time: t, caller: c, region: 'us-east-1', account: A2 }, 'sts', 'GetCallerIdentity', null), t, A2);
+    sched.add(stsGetCallerIdentity({ ids: a, time: t, caller: c, region: 'us-east-1', account: A2 }), t, A2);
     t += 9 * SEC;
     sched.add(kmsKeylessCall({ ids: a, time: t, caller: c, region: 'us-east-1', account: A2 }, 'ListAliases', {}), t, A2);
     const names = new Set<string>(['ListAliases']);

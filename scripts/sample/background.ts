@@ -5,7 +5,8 @@
 import {
   ALNUM, apiCall, assumedRole, awsDate, awsService, compactStamp, DAY, derivedId, EC2_DESCRIBE, ec2Describe, iamRoleRead, iamUser, iso, kmsCall,
   kmsDecrypt, kmsEncrypt, kmsGenerateDataKey, kmsGenerateDataKeyWithoutPlaintext, kmsKeylessCall, kmsKeyRead, kmsReEncrypt, MIN,
-  s3ObjectCall, stsAssumeRole, viaService, ymd, type Caller, type KmsContext,
+  s3ListBuckets, s3ObjectCall, secretEncryptionContext, secretsGetSecretValue, stsAssumeRole, stsGetCallerIdentity, viaService, ymd, type Caller,
+  type KmsContext,
 } from '../cloudtrail/index.js';
 import { ACCOUNT_REGIONS, BUILD_INSTANCE, UA, type Catalog, type Key } from './organization.js';
 import { ORG_ACCOUNTS } from './types.js';
@@ -335,8 +336,8 @@ export function buildStreams(cat: Catalog): StreamDef<unknown>[] {
             push(g, kmsDecrypt({ ids: g.rng, time: t, caller: { identity: ui, sourceIp: 'AWS Internal', userAgent: 'AWS Internal', tls: false }, encryptionContext: { LambdaFunctionName: 'eu-api-handler' } }, lam), t);
           } else if (r < 0.65) {
             const c: Caller = { identity: ui, sourceIp: pubIpFor(g, `nat1/${A1}/eu-west-1`), userAgent: UA.boto3Lambda, tls: true };
-            push(g, apiCall({ ids: g.rng, time: t, caller: c, region: 'eu-west-1', account: A1 }, 'secretsmanager', 'GetSecretValue', { secretId: 'prod/eu-api/db' }), t);
-            push(g, kmsDecrypt({ ids: g.rng, time: t + 120, caller: viaService(ui, 'secretsmanager.amazonaws.com'), encryptionContext: { SecretARN: `arn:aws:secretsmanager:eu-west-1:${A1}:secret:prod/eu-api/db-${g.rng.str(ALNUM, 6)}`, SecretVersionId: g.rng.uuid() } }, eu), t + 120);
+            push(g, secretsGetSecretValue({ ids: g.rng, time: t, caller: c, region: 'eu-west-1', account: A1 }, 'prod/eu-api/db'), t);
+            push(g, kmsDecrypt({ ids: g.rng, time: t + 120, caller: viaService(ui, 'secretsmanager.amazonaws.com'), encryptionContext: secretEncryptionContext(g.rng, 'eu-west-1', A1, 'prod/eu-api/db') }, eu), t + 120);
           } else {
             const c: Caller = { identity: ui, sourceIp: pubIpFor(g, `nat1/${A1}/eu-west-1`), userAgent: UA.boto3Lambda, tls: true };
             push(g, kmsEncrypt({ ids: g.rng, time: t, caller: c, encryptionContext: { tenant: `eu-${g.rng.range(100, 160)}` } }, eu), t);
@@ -390,8 +391,8 @@ export function buildStreams(cat: Catalog): StreamDef<unknown>[] {
           else if (r < 0.47) {
             const cc: Caller = { ...c, vpcEndpointId: undefined, sourceIp: s.vpce ? pubIpFor(g, `nat1/${A2}/${region}`) : s.ip };
             const secret = g.rng.pick(['prod/app/db', 'prod/app/stripe', 'prod/app/jwt']);
-            push(g, apiCall({ ids: g.rng, time: t, caller: cc, region, account: A2 }, 'secretsmanager', 'GetSecretValue', { secretId: secret }), t);
-            push(g, kmsDecrypt({ ids: g.rng, time: t + 90, caller: viaService(ui, 'secretsmanager.amazonaws.com'), encryptionContext: { SecretARN: `arn:aws:secretsmanager:${region}:${A2}:secret:${secret}-${g.rng.str(ALNUM, 6)}`, SecretVersionId: g.rng.uuid() } }, k2), t + 90);
+            push(g, secretsGetSecretValue({ ids: g.rng, time: t, caller: cc, region, account: A2 }, secret), t);
+            push(g, kmsDecrypt({ ids: g.rng, time: t + 90, caller: viaService(ui, 'secretsmanager.amazonaws.com'), encryptionContext: secretEncryptionContext(g.rng, region, A2, secret) }, k2), t + 90);
           } else if (r < 0.61) {
             const cc: Caller = { ...c, vpcEndpointId: undefined };
             push(g, apiCall({ ids: g.rng, time: t, caller: cc, region, account: A2 }, 'ssm', 'GetParameters', { names: ['/app/prod/feature-flags', '/app/prod/endpoints'], withDecryption: false }), t);
@@ -595,7 +596,7 @@ export function buildStreams(cat: Catalog): StreamDef<unknown>[] {
           else if (r < 0.85) {
             const k = g.rng.pick(keys);
             push(g, kmsKeyRead({ ids: g.rng, time: t, caller: { ...c, userAgent: UA.internal } }, k, 'DescribeKey', k.arn), t);
-          } else push(g, apiCall({ ids: g.rng, time: t, caller: c, region: 'us-east-1', account: A1 }, 's3', 'ListBuckets', { Host: 's3.amazonaws.com' }, { host: 's3.amazonaws.com' }), t);
+          } else push(g, s3ListBuckets({ ids: g.rng, time: t, caller: c, region: 'us-east-1', account: A1 }), t);
         },
       }),
     );
@@ -696,7 +697,7 @@ export function buildStreams(cat: Catalog): StreamDef<unknown>[] {
             push(g, (g.rng.chance(0.5) ? kmsGenerateDataKey : kmsDecrypt)({ ids: g.rng, time: t, caller: viaService(ui, 's3.amazonaws.com'), encryptionContext: { 'aws:s3:arn': `arn:aws:s3:::${bucket}/${key}` } }, art), t);
           } else if (r < 0.5) push(g, kmsDecrypt({ ids: g.rng, time: t, caller: c, encryptionContext: { tool: g.rng.pick(['sonar', 'npm', 'docker']) } }, tools), t);
           else if (r < 0.7) push(g, apiCall({ ids: g.rng, time: t, caller: c, region: 'us-east-1', account: A3 }, 'ecr', 'GetAuthorizationToken', {}, { responseElements: null }), t);
-          else push(g, apiCall({ ids: g.rng, time: t, caller: c, region: 'us-east-1', account: A3 }, 'sts', 'GetCallerIdentity', null), t);
+          else push(g, stsGetCallerIdentity({ ids: g.rng, time: t, caller: c, region: 'us-east-1', account: A3 }), t);
         },
       }),
     );
@@ -774,7 +775,7 @@ function humanKmsUnit(g: WindowRun, t: number, c: Caller, keys: Key[], region: s
   else if (r < 0.4) push(g, kmsEncrypt(x, k), t);
   else if (r < 0.52) push(g, kmsKeyRead({ ids: g.rng, time: t, caller: c, denied: deny }, k, 'DescribeKey', k.alias ?? k.id), t);
   else if (r < 0.58) push(g, kmsKeylessCall({ ids: g.rng, time: t, caller: c, region, account }, 'ListAliases', {}), t);
-  else if (r < 0.7) push(g, apiCall({ ids: g.rng, time: t, caller: c, region, account }, 'sts', 'GetCallerIdentity', null), t);
-  else if (r < 0.85) push(g, apiCall({ ids: g.rng, time: t, caller: c, region, account }, 's3', 'ListBuckets', { Host: 's3.amazonaws.com' }, { host: 's3.amazonaws.com' }), t);
+  else if (r < 0.7) push(g, stsGetCallerIdentity({ ids: g.rng, time: t, caller: c, region, account }), t);
+  else if (r < 0.85) push(g, s3ListBuckets({ ids: g.rng, time: t, caller: c, region, account }), t);
   else push(g, ec2Describe({ ids: g.rng, time: t, caller: c, region, account }), t);
 }
