@@ -191,6 +191,44 @@ describe('the HTML report in chromium', () => {
     }
   }, 120_000);
 
+  it('table headers never overlap or spill out of their cells at 1,024 and 1,400 px', async () => {
+    const file = join(OUTPUT, 'report-headers.html');
+    await report(file, '--db', db);
+    const { page, problems } = await open(file);
+    try {
+      for (const width of [1024, 1400]) {
+        await page.setViewportSize({ width, height: 900 });
+        const tables = await page.$$eval('table', (ts) => ts.map((t) => {
+          const cells = Array.from(t.tHead!.rows[0]!.cells).map((th) => {
+            const cell = th.getBoundingClientRect();
+            const label = (th.querySelector('button') ?? th).getBoundingClientRect();
+            return {
+              text: th.textContent!.trim(), left: cell.left, right: cell.right, labelLeft: label.left, labelRight: label.right,
+              overflow: th.scrollWidth - th.clientWidth,
+            };
+          });
+          return { id: t.id, cells };
+        }));
+        expect(tables.map((t) => t.id)).toEqual(expect.arrayContaining(['findings-table', 'principals-table', 'keys-table', 'scope-table']));
+        for (const { id, cells } of tables) {
+          for (const [i, c] of cells.entries()) {
+            const where = `${id} "${c.text}" at ${width} px`;
+            // the label (with its sort arrow) stays inside its own cell: nothing clipped, nothing spilled
+            expect(c.labelLeft, where).toBeGreaterThanOrEqual(c.left - 0.5);
+            expect(c.labelRight, where).toBeLessThanOrEqual(c.right + 0.5);
+            expect(c.overflow, where).toBeLessThanOrEqual(0);
+            const next = cells[i + 1];
+            if (next) expect(c.labelRight, `${where} runs into "${next.text}"`).toBeLessThanOrEqual(next.labelLeft);
+          }
+        }
+        await page.locator('#principals-table thead').screenshot({ path: join(OUTPUT, `report-headers-${width}.png`) });
+      }
+      expect(problems).toEqual([]);
+    } finally {
+      await page.close();
+    }
+  }, 120_000);
+
   it('an empty database gives a readable page that says there is no data', async () => {
     const empty = join(dir, 'empty.duckdb');
     (await openStore(empty)).close();

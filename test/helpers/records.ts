@@ -1,6 +1,7 @@
-// Small, realistic CloudTrail records for tests that need exact control.
+// Small, realistic CloudTrail records for tests that need exact control: an IAM user's KMS call (or
+// an S3 object call), built by scripts/cloudtrail with ids from a fixed seed.
 
-import { randomUUID } from 'node:crypto';
+import { iamUser, keyArn, kmsCall, s3ObjectCall, seededIds, type KmsContext, type S3ObjectCall } from '../../scripts/cloudtrail/index.js';
 
 export interface RecordOptions {
   eventName?: string;
@@ -15,36 +16,28 @@ export interface RecordOptions {
   extra?: Record<string, unknown>;
 }
 
+const ids = seededIds('test/helpers/records');
+
 export function cloudTrailRecord(o: RecordOptions = {}): Record<string, unknown> {
   const account = o.account ?? '111111111111';
   const region = o.region ?? 'us-east-1';
-  const source = o.eventSource ?? 'kms.amazonaws.com';
-  const keyArn = `arn:aws:kms:${region}:${account}:key/${o.keyId ?? '1234abcd-12ab-34cd-56ef-1234567890ab'}`;
-  return {
-    eventVersion: '1.09',
-    userIdentity: {
-      type: 'IAMUser', principalId: 'AIDAEXAMPLE', arn: `arn:aws:iam::${account}:user/${o.user ?? 'alice'}`,
-      accountId: account, accessKeyId: 'AKIAEXAMPLE', userName: o.user ?? 'alice',
-    },
-    eventTime: o.time ?? '2024-05-01T10:00:00Z',
-    eventSource: source,
-    eventName: o.eventName ?? (source === 'kms.amazonaws.com' ? 'Decrypt' : 'GetObject'),
-    awsRegion: region,
-    sourceIPAddress: o.sourceIp ?? '203.0.113.10',
-    userAgent: 'aws-cli/2.15.0',
-    ...(o.errorCode ? { errorCode: o.errorCode, errorMessage: `${o.errorCode} for test` } : {}),
-    requestParameters: source === 'kms.amazonaws.com' ? { encryptionContext: { app: 'test' } } : { bucketName: 'b', key: 'k' },
-    responseElements: null,
-    requestID: randomUUID(),
-    eventID: randomUUID(),
-    readOnly: true,
-    resources: source === 'kms.amazonaws.com' ? [{ accountId: account, type: 'AWS::KMS::Key', ARN: keyArn }] : [],
-    eventType: 'AwsApiCall',
-    managementEvent: source === 'kms.amazonaws.com',
-    recipientAccountId: account,
-    eventCategory: 'Management',
-    ...o.extra,
+  const user = iamUser({ account, name: o.user ?? 'alice', id: 'AIDAEXAMPLE', accessKeyId: 'AKIAEXAMPLE' });
+  const x: KmsContext = {
+    ids,
+    time: o.time ?? '2024-05-01T10:00:00Z',
+    caller: { identity: user, sourceIp: o.sourceIp ?? '203.0.113.10', userAgent: 'aws-cli/2.15.0', tls: false },
+    region,
+    account,
+    error: o.errorCode ? [o.errorCode, `${o.errorCode} for test`] : undefined,
   };
+  const source = o.eventSource ?? 'kms.amazonaws.com';
+  if (source === 'kms.amazonaws.com') {
+    const key = { arn: keyArn(account, o.keyId ?? '1234abcd-12ab-34cd-56ef-1234567890ab', region) };
+    return { ...kmsCall(x, key, o.eventName ?? 'Decrypt', { encryptionContext: { app: 'test' } }), ...o.extra };
+  }
+  if (source !== 's3.amazonaws.com') throw new Error(`cloudTrailRecord builds KMS or S3 records, not ${source}`);
+  const eventName = (o.eventName ?? 'GetObject') as S3ObjectCall['eventName'];
+  return { ...s3ObjectCall(x, { eventName, bucket: 'b', key: 'k', sseKms: false, bytes: 1024 }, { error: x.error }), ...o.extra };
 }
 
 /** `kms` KMS records and `other` S3 records, interleaved. */

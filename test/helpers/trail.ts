@@ -1,16 +1,19 @@
 // Build small CloudTrail trails from records and load them with the real ingest: write the records
 // as delivered log objects ({"Records":[...]}, gzipped, CloudTrail key names) into a temp folder,
-// ingest the folder into a temp DuckDB file. Plus builders for KMS records with the identity shapes
-// CloudTrail writes (IAM user, assumed role, root, AWS service, KMS itself, a service acting for a
-// caller).
+// ingest the folder into a temp DuckDB file. Plus short forms of the record builders
+// (scripts/cloudtrail) for KMS records with the identity shapes CloudTrail writes (IAM user, assumed
+// role, root, AWS service, KMS itself, a service acting for a caller).
 
-import { createHash, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
+import {
+  assumedRole, awsService, callerFor, iamUser, isKmsReadOnly, keyArn, kmsCall, kmsInternal, kmsKeylessCall, onBehalfOf, root, seededIds,
+  type KmsContext, type RecordOptions, type UserIdentity,
+} from '../../scripts/cloudtrail/index.js';
 import { ingestFolder } from './ingest.js';
 import { logObjectKey, tempDir, writeLogObject } from './log-objects.js';
 
 export type CtRecord = Record<string, unknown>;
-export type UserIdentity = Record<string, unknown>;
+export type { UserIdentity };
 
 export interface LoadedTrail {
   /** The folder of log objects. */
@@ -56,42 +59,21 @@ export function writeTrail(root: string, records: CtRecord[], fallbackTime = '20
   return [...groups.values()].map((g) => writeLogObject(root, logObjectKey(g.account, g.region, g.time), g.records));
 }
 
-// ---------------------------------------------------------------------------------------------
-// Identities
-
-/** An IAM unique id as IAM makes them (AROA… for roles, AIDA… for users): one per principal, never reused. */
-export function uniqueId(prefix: 'AROA' | 'AIDA', account: string, name: string): string {
-  return prefix + createHash('md5').update(`${account}/${name}`).digest('hex').toUpperCase().slice(0, 17);
-}
-
+/** The identity shapes tests use (built by scripts/cloudtrail/identities.ts). */
 export const identity = {
-  user: (account: string, name: string): UserIdentity => ({
-    type: 'IAMUser', principalId: uniqueId('AIDA', account, name),
-    arn: `arn:aws:iam::${account}:user/${name}`, accountId: account, accessKeyId: 'AKIAIOSFODNN7EXAMPLE', userName: name,
-  }),
-  role: (account: string, role: string, session = 'session'): UserIdentity => ({
-    type: 'AssumedRole', principalId: `${uniqueId('AROA', account, role)}:${session}`,
-    arn: `arn:aws:sts::${account}:assumed-role/${role}/${session}`, accountId: account, accessKeyId: 'ASIAEXAMPLE',
-    sessionContext: {
-      sessionIssuer: { type: 'Role', principalId: uniqueId('AROA', account, role), arn: `arn:aws:iam::${account}:role/${role}`, accountId: account, userName: role },
-      attributes: { creationDate: '2024-05-01T00:00:00Z', mfaAuthenticated: 'false' },
-    },
-  }),
-  root: (account: string): UserIdentity => ({
-    type: 'Root', principalId: account, arn: `arn:aws:iam::${account}:root`, accountId: account, accessKeyId: 'ASIAROOTEXAMPLE',
-  }),
+  user: (account: string, name: string): UserIdentity => iamUser({ account, name }),
+  role: (account: string, role: string, session = 'session'): UserIdentity => assumedRole({ account, name: role }, session),
+  /** The root user's console session. */
+  root: (account: string): UserIdentity => root(account, { time: '2024-05-01T00:00:00Z' }),
   /** An AWS service calling with its own service principal (CloudTrail encrypting its logs, ...). */
-  service: (service: string): UserIdentity => ({ type: 'AWSService', invokedBy: service }),
+  service: (service: string): UserIdentity => awsService(service),
   /** KMS itself: RotateKey, DeleteKey after the waiting period, DeleteExpiredKeyMaterial. */
-  kmsInternal: (account: string): UserIdentity => ({ accountId: account, invokedBy: 'AWS Internal' }),
+  kmsInternal: (account: string): UserIdentity => kmsInternal(account),
   /** A caller's request made for it by an AWS service (S3 decrypting an object for a role, ...). */
-  via: (caller: UserIdentity, service: string): UserIdentity => ({ ...caller, invokedBy: service }),
+  via: (caller: UserIdentity, service: string): UserIdentity => onBehalfOf(caller, service),
 };
 
-// ---------------------------------------------------------------------------------------------
-// Records
-
-export const keyArn = (account: string, id: string, region = 'us-east-1'): string => `arn:aws:kms:${region}:${account}:key/${id}`;
+export { keyArn };
 
 export interface KmsEventOptions {
   eventName: string;
@@ -114,38 +96,28 @@ export interface KmsEventOptions {
   extra?: CtRecord;
 }
 
-const READ_ONLY = new Set(['Decrypt', 'Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'ReEncrypt', 'DescribeKey', 'ListAliases', 'ListKeys', 'GetKeyPolicy', 'GetKeyRotationStatus', 'Sign', 'Verify']);
+const ids = seededIds('test/helpers/trail');
 
+/** A KMS record as CloudTrail writes it for `identity` (ids from a fixed seed: a run is repeatable). */
 export function kmsEvent(o: KmsEventOptions): CtRecord {
   const key = o.key ?? null;
-  const keyAccount = key ? key.split(':')[4] : undefined;
-  const account = o.account ?? keyAccount ?? (typeof o.identity.accountId === 'string' ? o.identity.accountId : '111111111111');
-  const region = o.region ?? (key ? key.split(':')[3] : 'us-east-1');
-  const internal = o.identity.invokedBy === 'AWS Internal';
-  const sourceIp = o.sourceIp
-    ?? (internal ? 'AWS Internal' : typeof o.identity.invokedBy === 'string' ? o.identity.invokedBy : '203.0.113.10');
-  return {
-    eventVersion: '1.09',
-    userIdentity: o.identity,
-    eventTime: o.time,
-    eventSource: 'kms.amazonaws.com',
-    eventName: o.eventName,
-    awsRegion: region,
-    sourceIPAddress: sourceIp,
-    userAgent: internal ? 'AWS Internal' : typeof o.identity.invokedBy === 'string' ? o.identity.invokedBy : 'aws-cli/2.15.30 Python/3.11.8',
-    ...(o.errorCode ? { errorCode: o.errorCode, errorMessage: o.errorMessage ?? `${o.errorCode} (test)` } : {}),
-    requestParameters: o.requestParameters === undefined ? (key ? { keyId: key } : null) : o.requestParameters,
-    responseElements: o.responseElements ?? null,
-    requestID: randomUUID(),
-    eventID: randomUUID(),
-    readOnly: o.readOnly ?? READ_ONLY.has(o.eventName),
-    resources: key ? [{ accountId: keyAccount, type: 'AWS::KMS::Key', ARN: key }] : [],
-    eventType: o.eventType ?? (internal ? 'AwsServiceEvent' : 'AwsApiCall'),
-    managementEvent: true,
-    recipientAccountId: account,
-    eventCategory: 'Management',
-    ...o.extra,
+  const x: KmsContext = {
+    ids,
+    time: o.time,
+    caller: callerFor(o.identity, o.sourceIp),
+    account: o.account ?? (key ? undefined : (o.identity.accountId ?? '111111111111')),
+    region: o.region ?? (key ? undefined : 'us-east-1'),
+    error: o.errorCode ? [o.errorCode, o.errorMessage ?? `${o.errorCode} (test)`] : undefined,
   };
+  const options: RecordOptions = {
+    eventVersion: '1.09',
+    responseElements: o.responseElements ?? null,
+    readOnly: o.readOnly ?? isKmsReadOnly(o.eventName),
+    eventType: o.eventType ?? (o.identity.invokedBy === 'AWS Internal' ? 'AwsServiceEvent' : 'AwsApiCall'),
+  };
+  const request = o.requestParameters === undefined ? (key ? { keyId: key } : null) : o.requestParameters;
+  const record = key ? kmsCall(x, { arn: key }, o.eventName, request, options) : kmsKeylessCall(x, o.eventName, request, options);
+  return { ...record, ...o.extra };
 }
 
 /** `count` copies of an event spread over `minutes` from `time` (a new eventID each). */

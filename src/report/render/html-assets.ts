@@ -38,7 +38,7 @@ input.filter:focus{outline:2px solid #bcd0f5;border-color:#7ea2e0}
 .scroll{overflow-x:auto}
 table{width:100%;border-collapse:collapse;font-size:13px}
 th{text-align:left;font-weight:600;color:var(--muted);font-size:12px;line-height:1.3;border-bottom:1px solid var(--line);padding:8px 7px;background:var(--card);vertical-align:bottom}
-th.num{max-width:84px}
+th.num{max-width:84px;white-space:normal}
 th button{all:unset;cursor:pointer;border-radius:4px}
 th button:focus-visible{outline:2px solid #7ea2e0}
 th button::after{content:"\\2195";color:#c3ccd8;margin-left:4px;font-size:11px}
