@@ -10,10 +10,11 @@
 --   ScheduleKeyDeletion, or a PutKeyPolicy without cloudtrail.amazonaws.com, on the key CloudTrail
 --   encrypts the trail's log files with (the key it calls GenerateDataKey on with
 --   aws:cloudtrail:arn): delivery stops. Where the data shows the gap, the finding says so: no
---   read-only KMS event from the account for gap_hours or more after the change, when it had some
---   in the 24 hours before. One finding per call. $since reports only calls at or after it.
+--   read-only KMS event from the account for gap_hours or more after a selector change, when it had
+--   some in at least busy_hours of the 24 hours before (an account that always has them). One
+--   finding per call. $since reports only calls at or after it.
 -- attack: T1562.008, T1562.001
--- params: gap_hours=2
+-- params: gap_hours=2, busy_hours=20
 -- dialect: json_extract_string gives an array's JSON text in both engines; the tests are on that
 --   text. to_hours(n) is n * INTERVAL '1' HOUR in Trino; date_diff counts boundaries (the dialect
 --   truncates).
@@ -36,9 +37,9 @@ selector_changes AS (
                      AND NOT regexp_matches(basic, '"includeManagementEvents"\s*:\s*false')
                      AND NOT regexp_matches(basic, '"excludeManagementEventSources"\s*:\s*\[[^\]]*"kms\.amazonaws\.com"')
                 THEN event_name || ' on ' || trail || ': readWriteType WriteOnly, so KMS Encrypt, Decrypt and GenerateDataKey (read-only events) are no longer logged'
-                WHEN regexp_matches(advanced, '"equals"\s*:\s*\[[^\]]*"Management"')
-                     AND (regexp_matches(advanced, '"field"\s*:\s*"readOnly"\s*,\s*"equals"\s*:\s*\[\s*"false"\s*\]')
-                          OR regexp_matches(advanced, '"equals"\s*:\s*\[\s*"false"\s*\]\s*,\s*"field"\s*:\s*"readOnly"'))
+                -- One selector (its fieldSelectors: objects with no braces inside, between commas) that
+                -- selects Management and readOnly false.
+                WHEN regexp_matches(advanced, '\{[^{}]*"Management"[^{}]*\}(\s*,\s*\{[^{}]*\})*\s*,\s*\{[^{}]*"readOnly"[^{}]*"false"[^{}]*\}|\{[^{}]*"readOnly"[^{}]*"false"[^{}]*\}(\s*,\s*\{[^{}]*\})*\s*,\s*\{[^{}]*"Management"[^{}]*\}')
                      AND NOT regexp_matches(advanced, '"notEquals"\s*:\s*\[[^\]]*"kms\.amazonaws\.com"')
                 THEN event_name || ' on ' || trail || ': advanced selectors keep management events only where readOnly is false, so KMS Encrypt, Decrypt and GenerateDataKey are no longer logged'
            END AS change,
@@ -80,6 +81,7 @@ changes AS (
 reads AS (
     SELECT c.event_id,
            sum(CASE WHEN r.event_time < c.event_time THEN 1 ELSE 0 END)     AS reads_before,
+           count(DISTINCT CASE WHEN r.event_time < c.event_time THEN date_trunc('hour', r.event_time) END) AS busy_before,
            min(CASE WHEN r.event_time > c.event_time THEN r.event_time END) AS next_read
     FROM changes c
     JOIN kms_events r
@@ -101,7 +103,7 @@ SELECT c.identity_arn,
        c.event_time AS last_seen,
        1            AS event_count,
        c.change
-         || CASE WHEN r.reads_before > 0
+         || CASE WHEN r.busy_before >= CAST($busy_hours AS INTEGER)
                       AND date_diff('hour', c.event_time, coalesce(r.next_read, CASE WHEN d.last_event < c.event_time + to_hours(48) THEN d.last_event ELSE c.event_time + to_hours(48) END))
                           >= CAST($gap_hours AS INTEGER)
                  THEN '; the data shows the gap: no read-only KMS event from account ' || c.account_id || ' for '
