@@ -297,12 +297,12 @@ describe('key_policy_change', () => {
       detail: 'PutKeyPolicy, compared with the previous policy in the trail: service principal cloudtrail.amazonaws.com was removed: CloudTrail encrypts its log files with this key, so log delivery stops',
     });
     expect(byKey.get(K.reports.arn)).toMatchObject({ severity: 'low', detail: `PutKeyPolicy, compared with the previous policy in the trail: principals added: AWS ${roleArn(R.billing)}` });
-    // Without an earlier policy or an audit, a policy without the root statement is medium.
-    expect(byKey.get(K.audited.arn)).toMatchObject({ severity: 'medium', detail: expect.stringContaining('compared with nothing: no earlier policy in the trail or a live audit: the policy has no "Enable IAM" statement') });
+    // Without an earlier policy or an audit there is nothing to diff: no finding.
+    expect(byKey.has(K.audited.arn)).toBe(false);
     // The CreateKey calls with the default policy, and the same policy put twice, are not findings.
     // The ransom key's CreateKey: compared with the default key policy.
     expect(byKey.get(K.ransom.arn)).toMatchObject({ severity: 'high', detail: expect.stringMatching(/^CreateKey, compared with the default key policy: the account root's "Enable IAM" statement/) });
-    expect(of('key_policy_change')).toHaveLength(6);
+    expect(of('key_policy_change')).toHaveLength(5);
   });
 
   it('compares a key’s first change in the data with the latest live audit taken before it', async () => {

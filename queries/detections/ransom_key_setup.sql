@@ -14,7 +14,7 @@
 --   account's administrators) stays low. One finding per key, with every step and who took it.
 --   $since reports only incidents with a step at or after it.
 -- attack: T1486, T1485, T1531
--- params: short_days=30
+-- params: short_days=7
 -- dialect: json_extract_string as in key_loss; strftime is date_format, TRY_CAST and lpad exist in
 --   Trino; regexp_extract gives '' without a match in both (the dialect coalesces); date_diff counts
 --   boundaries (the dialect truncates); max_by/min_by skip NULL values in both.

@@ -12,11 +12,12 @@
 //           only the principals the policy names control the key (the ransom lockout); a Deny of
 //           use for everyone but a few principals added (denial of service); a service principal
 //           removed from a key CloudTrail encrypts its logs with (log delivery stops)
-//   medium  another service principal removed; a policy without the root statement and nothing
-//           earlier to compare with
+//   medium  another service principal removed
 //   low     principals added or removed, everything else kept
 //
-// A change that alters none of these (a reworded Sid, reordered statements) is no finding.
+// A change that alters none of these (a reworded Sid, reordered statements) is no finding, and nor is
+// a policy with nothing earlier to compare with, unless it adds a Deny of use (AWS managed keys'
+// policies, for one, have no root kms:* statement: its absence alone says nothing).
 
 import type { QueryEngine } from '../engine.js';
 import { hasAudit } from '../inventory/checks.js';
@@ -97,8 +98,6 @@ export function judgePolicyChange(
   const found: Array<[Severity, string]> = [];
   if (before?.rootAdmin && !now.rootAdmin) {
     found.push(['high', `the account root's "Enable IAM" statement (kms:* for ${account ?? 'the account'}) was removed: IAM policies no longer grant access, only ${list(now.principals) || 'no principal'} can use or manage the key`]);
-  } else if (!before && !now.rootAdmin) {
-    found.push(['medium', `the policy has no "Enable IAM" statement for the account root: only ${list(now.principals) || 'no principal'} can use or manage the key`]);
   }
   const beforeDenials = new Set((before?.denyAllBut ?? []).map((d) => d.join(',')));
   for (const exempt of now.denyAllBut) {
