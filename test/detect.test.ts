@@ -361,13 +361,13 @@ describe('all detections', () => {
     expect(all.map((f) => f.rule).sort()).toEqual([
       // KMS deleting K.app3's expired material is not key_loss's, but it is expired_key_material's.
       // ransom_key_setup: jordan's two EXTERNAL keys (the one whose material was deleted medium, the
-      // other low); key_policy_change: the partner's account added to a new key's policy (low).
+      // other low). A new key's own policy is no key_policy_change (key_policy_exposure judges it).
       'access_denied_burst', 'cross_account_use', 'expired_key_material', 'external_key_use', 'grant_exposure', 'grant_exposure',
-      'key_loss', 'key_loss', 'key_policy_change', 'key_policy_exposure', 'key_policy_exposure', 'key_weakened',
+      'key_loss', 'key_loss', 'key_policy_exposure', 'key_policy_exposure', 'key_weakened',
       'new_source_ip', 'new_source_ip', 'ransom_key_setup', 'ransom_key_setup', 'root_use', 'volume_spike', 'volume_spike',
     ]);
     expect(of('ransom_key_setup').map((f) => [f.key_arn, f.severity])).toEqual([[K.byok, 'medium'], [K.byok2, 'low']]);
-    expect(of('key_policy_change').map((f) => [f.key_arn, f.severity])).toEqual([[K.granted, 'low']]);
+    expect(of('key_policy_change')).toEqual([]);
     // Worst first.
     expect(all.map((f) => f.severity)).toEqual([...all.map((f) => f.severity)].sort((a, b) => ['high', 'medium', 'low'].indexOf(a) - ['high', 'medium', 'low'].indexOf(b)));
   });

@@ -8,8 +8,9 @@
 // latest live audit taken before the change (AuditPolicies), and for CreateKey KMS's default key
 // policy (the account root may do kms:*). What counts, worst first:
 //
-//   high    the account root's "Enable IAM" statement removed: IAM policies stop granting access and
-//           only the principals the policy names control the key (the ransom lockout); a Deny of
+//   high    the account root may no longer change the policy (its "Enable IAM" statement removed):
+//           IAM policies stop granting access and only the principals the policy names control the
+//           key (the ransom lockout); a Deny of
 //           use for everyone but a few principals added (denial of service); a service principal
 //           removed from a key CloudTrail encrypts its logs with (log delivery stops)
 //   medium  another service principal removed
@@ -53,7 +54,11 @@ interface Change {
 }
 
 interface Facts {
-  /** The account root may do kms:* (or *) without a condition: IAM policies can grant the key. */
+  /**
+   * The account root may change the key policy (kms:*, kms:PutKeyPolicy, a wildcard covering it)
+   * without a condition: the account keeps control, IAM can grant it. AWS managed keys' policies
+   * give the root only Describe/Get/List and PutKeyPolicy: still in control.
+   */
   rootAdmin: boolean;
   /** Principals allowed anything, as written ('AWS arn:...', 'Service cloudtrail.amazonaws.com'). */
   principals: Set<string>;
@@ -97,7 +102,7 @@ export function judgePolicyChange(
 
   const found: Array<[Severity, string]> = [];
   if (before?.rootAdmin && !now.rootAdmin) {
-    found.push(['high', `the account root's "Enable IAM" statement (kms:* for ${account ?? 'the account'}) was removed: IAM policies no longer grant access, only ${list(now.principals) || 'no principal'} can use or manage the key`]);
+    found.push(['high', `the account root (${account ?? 'the account'}) may no longer change the key policy ("Enable IAM" statement removed): IAM policies no longer grant access, only ${list(now.principals) || 'no principal'} can use or manage the key`]);
   }
   const beforeDenials = new Set((before?.denyAllBut ?? []).map((d) => d.join(',')));
   for (const exempt of now.denyAllBut) {
@@ -109,8 +114,10 @@ export function judgePolicyChange(
       const delivery = /^cloudtrail\.amazonaws\.com$/i.test(s) && change.cloudtrail_key;
       found.push([delivery ? 'high' : 'medium', `service principal ${s} was removed${delivery ? ': CloudTrail encrypts its log files with this key, so log delivery stops' : ''}`]);
     }
-    const added = [...now.principals].filter((p) => !before.principals.has(p) && !p.startsWith('Service ')).sort();
-    const removed = [...before.principals].filter((p) => !now.principals.has(p) && !p.startsWith('Service ')).sort();
+    // A new key's own policy adding principals to the default is routine: only changes of a policy count.
+    const routine = change.event === 'CreateKey' && against === 'the default key policy';
+    const added = routine ? [] : [...now.principals].filter((p) => !before.principals.has(p) && !p.startsWith('Service ')).sort();
+    const removed = routine ? [] : [...before.principals].filter((p) => !now.principals.has(p) && !p.startsWith('Service ')).sort();
     if (added.length) found.push(['low', `principals added: ${added.join(', ')}`]);
     if (removed.length) found.push(['low', `principals removed: ${removed.join(', ')}`]);
   }
@@ -146,7 +153,7 @@ function facts(policy: unknown): Facts {
         out.principals.add(p);
         if (p.startsWith('Service ')) out.services.add(p.slice('Service '.length));
       }
-      const admin = actions.some((a) => a === '*' || a.toLowerCase() === 'kms:*');
+      const admin = actions.some((a) => globToRegExp(a).test('kms:PutKeyPolicy'));
       if (admin && !conditioned && principals.some((p) => /^AWS (arn:[^:]+:iam::\d{12}:root|\d{12})$/.test(p))) out.rootAdmin = true;
     } else if (st.Effect === 'Deny' && actions.some((a) => USE_ACTIONS.test(a))) {
       if (st.NotPrincipal !== undefined) out.denyAllBut.push(principalList(st.NotPrincipal).map((p) => p.replace(/^\w+ /, '')).sort());
@@ -174,6 +181,11 @@ function negatedValues(cond: Record<string, unknown>): string[] {
     for (const [key, v] of Object.entries(entries as Record<string, unknown>)) if (EXEMPT_KEYS.test(key)) out.push(...strings(v));
   }
   return out;
+}
+
+/** An IAM action pattern ('kms:*', 'kms:Put*', '*') as a case-insensitive regular expression. */
+function globToRegExp(pattern: string): RegExp {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
 }
 
 function strings(v: unknown): string[] {
