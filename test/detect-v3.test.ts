@@ -17,6 +17,7 @@ import { loadRules } from '../src/detect/rules.js';
 import { runDetections, type Finding } from '../src/detect/run.js';
 import { resolveTrust } from '../src/detect/trust.js';
 import { Store } from '../src/store/db.js';
+import { runCli } from './helpers/cli.js';
 import { loadTrail, type LoadedTrail } from './helpers/trail.js';
 
 const A = '111122223333'; // the AWS docs' example account
@@ -359,4 +360,20 @@ describe('no baseline is not a verdict', () => {
     expect(of('secret_harvest').map((f) => [f.identity_arn, f.severity, f.first_seen])).toEqual([[roleArn(R.loader), 'low', '2024-05-06T03:00:00Z']]);
     expect(of('secret_harvest')[0].detail).toMatch(/; no baseline: the caller was first seen 2024-05-06 03:00 UTC, less than 24 h before$/);
   });
+});
+
+describe('the command line', () => {
+  it('--explain and --param work on the new rules: a shorter short_days makes the expiring key a lighter incident', async () => {
+    const explained = await runCli(['detect', '--db', loaded.db, '--explain', 'ransom_key_setup', '--format', 'json']);
+    expect(explained.code, explained.stderr).toBe(0);
+    const e = JSON.parse(explained.stdout);
+    expect(e).toMatchObject({ rule: 'ransom_key_setup', params: [{ name: 'short_days', default: 7, value: 7 }], findings: 5 });
+    expect(e.header).toMatch(/^-- id: ransom_key_setup\n/);
+
+    const json = async (args: string[]) => JSON.parse((await runCli(['detect', '--db', loaded.db, '--rule', 'ransom_key_setup', '--format', 'json', ...args])).stdout) as Finding[];
+    const expiring = (fs: Finding[]) => fs.find((f) => f.key_arn === K.expiring.arn);
+    expect(expiring(await json([]))).toMatchObject({ severity: 'high' });
+    // Material valid for 72 h is no longer short-lived under a 2-day limit: weight 4, medium.
+    expect(expiring(await json(['--param', 'ransom_key_setup.short_days=2']))).toMatchObject({ severity: 'medium', detail: expect.stringMatching(/\(weight 4\)$/) });
+  }, 60_000);
 });
