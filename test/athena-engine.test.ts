@@ -109,7 +109,7 @@ describe('detections on Athena', () => {
     const raw = athenaEngine('keytrail_raw');
     expect(await findings(raw)).toEqual(expected);
     await raw.close();
-  }, 300_000);
+  }, 600_000); // thirty rules on three engines; the raw table re-reads every gzipped object per scan
 
   it('keytrail detect --engine athena prints the same findings as keytrail detect on the database', async () => {
     const local = await cli(['detect', '--db', DB, '--format', 'json']);

@@ -105,7 +105,7 @@ describe('keytrail detect', () => {
     const { code, stdout } = await runCli(['detect', '--list']);
     expect(code).toBe(0);
     expect(stdout).toMatch(/^access_denied_burst \(medium\): Many access-denied KMS errors/m);
-    expect(stdout).toMatch(/^secret_harvest \(high\): One caller decrypts many distinct secrets.*\n {2}attack: T1555\.006, T1552\n {2}params: window_minutes=15, min_distinct=15, factor=3$/m);
+    expect(stdout).toMatch(/^secret_harvest \(high\): One caller decrypts many distinct secrets.*\n {2}attack: T1555\.006, T1552\n {2}params: window_minutes=15, min_distinct=15, factor=3, learning_hours=24, extreme_distinct=100$/m);
     expect(stdout).toMatch(/^ {2}params: baseline_days=14, min_baseline_days=5, min_count=100, factor=10, mad_factor=6$/m);
     const json = JSON.parse((await runCli(['detect', '--list', '--format', 'json'])).stdout) as Array<{ id: string; analyze?: string; attack: string }>;
     expect(json).toHaveLength(loadRules().length);
@@ -121,18 +121,21 @@ describe('keytrail detect', () => {
       const { code, stdout } = await runCli(['detect', '--db', harvest.db, '--explain', 'secret_harvest']);
       expect(code).toBe(0);
       expect(stdout).toMatch(/^-- id: secret_harvest\n-- title: One caller decrypts/);
-      expect(stdout).toContain('-- params: window_minutes=15, min_distinct=15, factor=3\n');
-      expect(stdout).toContain('parameters:\n  window_minutes = 15\n  min_distinct = 15\n  factor = 3\n');
+      expect(stdout).toContain('-- params: window_minutes=15, min_distinct=15, factor=3, learning_hours=24, extreme_distinct=100\n');
+      expect(stdout).toContain('parameters:\n  window_minutes = 15\n  min_distinct = 15\n  factor = 3\n  learning_hours = 24\n  extreme_distinct = 100\n');
       expect(stdout).toContain('findings on this database: 1 with these values\n');
-      const trials = stdout.trim().split('\n').slice(-6).map((l) => l.trim().split(/\s{2,}/));
+      const trials = stdout.trim().split('\n').slice(-10).map((l) => l.trim().split(/\s{2,}/));
       expect(trials).toEqual([
         ['window_minutes halved (8)', '0'], ['window_minutes doubled (30)', '1'],
         ['min_distinct halved (8)', '1'], ['min_distinct doubled (30)', '0'],
         ['factor halved (1.5)', '1'], ['factor doubled (6)', '1'],
+        // The learning period and the floor change the finding's severity, not whether there is one.
+        ['learning_hours halved (12)', '1'], ['learning_hours doubled (48)', '1'],
+        ['extreme_distinct halved (50)', '1'], ['extreme_distinct doubled (200)', '1'],
       ]);
       // Overrides are the values it starts from; JSON for scripts.
       const json = JSON.parse((await runCli(['detect', '--db', harvest.db, '--explain', 'secret_harvest', '--param', 'secret_harvest.min_distinct=21', '--format', 'json'])).stdout);
-      expect(json).toMatchObject({ rule: 'secret_harvest', findings: 0, params: [{ name: 'window_minutes', value: 15 }, { name: 'min_distinct', default: 15, value: 21 }, { name: 'factor', value: 3 }] });
+      expect(json).toMatchObject({ rule: 'secret_harvest', findings: 0, params: [{ name: 'window_minutes', value: 15 }, { name: 'min_distinct', default: 15, value: 21 }, { name: 'factor', value: 3 }, { name: 'learning_hours', value: 24 }, { name: 'extreme_distinct', value: 100 }] });
       expect(json.trials).toContainEqual({ name: 'min_distinct', change: 'halved', value: 11, findings: 1 });
       expect((await runCli(['detect', '--db', harvest.db, '--explain', 'nope'])).stderr).toMatch(/no rule nope/);
     } finally {

@@ -78,10 +78,15 @@ describe("the AWS documentation's KMS examples", () => {
       // Logged in both regions under one request id: one finding.
       ['key_region_change', alice, key('mrk-1234abcd12ab34cd56ef1234567890ab'), 'UpdatePrimaryRegion moved the primary key from us-west-2 to ap-northeast-1'],
       ['key_store_changed', alice, null, 'UpdateCustomKeyStore cks-1234567890abcdef0 in us-east-1 changed the CloudHSM cluster (now cluster-1a23b4cdefg)'],
-      ['key_weakened', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab'), 'ImportKeyMaterial (KEY_MATERIAL_EXPIRES, valid to Jan 1, 2021 8:00:00 PM)'],
       ['key_weakened', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab'), 'DisableKeyRotation'],
+      // The pages reuse one key id for the EXTERNAL key's whole life: one incident, medium (the
+      // material was valid for 160 days, not a short-lived ransom key; KMS deleted it at its expiry).
+      ['ransom_key_setup', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab'),
+        'created with origin EXTERNAL; import parameters fetched 1x; key material imported (KEY_MATERIAL_EXPIRES, valid to Jan 1, 2021 8:00:00 PM: 3836 h after the import); used 8x by arn:aws:iam::111122223333:role/Admins, arn:aws:iam::111122223333:role/ProjectDev, arn:aws:iam::111122223333:user/Alice; then DeleteExpiredKeyMaterial at 2021-01-01 16:00 (weight 4)'],
       // Alice's examples span 2014-2022 from 192.0.2.0; one page uses a placeholder address.
       ['new_source_ip', alice, key('1234abcd-12ab-34cd-56ef-1234567890ab', 'eu-west-1'), expect.stringMatching(/^first call from 172\.01\.01\.001 /)],
+      // The external key store page's CreateKey (its key named in resources[] under another account): the origin alone, low.
+      ['ransom_key_setup', alice, 'arn:aws:kms:us-east-1:227179770375:key/39c5eb22-f37c-4956-92ca-89e8f8b57ab2', 'created with origin EXTERNAL_KEY_STORE (weight 1)'],
     ]);
     // Not findings: the Decrypt an external key store proxy refused (KMSInvalidStateException, but the
     // message says why, and it is not a pending deletion); the CreateKey calls with
@@ -104,11 +109,12 @@ describe('the Stratus Red Team detonation logs (credential access through Secret
     const decrypts = all.flatMap((r) => impliedDecrypts(r, keyIds));
     expect(decrypts).toHaveLength(20 + 42); // 20 GetSecretValue; 5 GetParameters of 42 names in all
     const findings = (await detect([...all, ...decrypts])).filter((f) => !f.rule.startsWith('trail_'));
+    // Each detonation is the user's first activity in its log: no baseline, so low (below the floor).
     expect(findings.map((f) => [f.rule, f.severity, f.identity_arn, f.first_seen, f.last_seen, f.event_count, f.detail])).toEqual([
-      ['secret_harvest', 'high', 'arn:aws:iam::903144391865:user/christophe', '2024-07-31T12:36:48Z', '2024-07-31T12:36:52Z', 20,
-        'decrypted 20 distinct Secrets Manager secrets in 4 s (20 Decrypt calls, at most 20 within 15 min); its previous maximum in 15 min was 0'],
-      ['secret_harvest', 'high', 'arn:aws:iam::933175858973:user/christophe', '2024-08-01T15:26:56Z', '2024-08-01T15:26:58Z', 42,
-        'decrypted 42 distinct SSM SecureString parameters in 2 s (42 Decrypt calls, at most 42 within 15 min); its previous maximum in 15 min was 0'],
+      ['secret_harvest', 'low', 'arn:aws:iam::903144391865:user/christophe', '2024-07-31T12:36:48Z', '2024-07-31T12:36:52Z', 20,
+        'decrypted 20 distinct Secrets Manager secrets in 4 s (20 Decrypt calls, at most 20 within 15 min); its previous maximum in 15 min was 0; no baseline: the caller was first seen 2024-07-31 12:36 UTC, less than 24 h before'],
+      ['secret_harvest', 'low', 'arn:aws:iam::933175858973:user/christophe', '2024-08-01T15:26:56Z', '2024-08-01T15:26:58Z', 42,
+        'decrypted 42 distinct SSM SecureString parameters in 2 s (42 Decrypt calls, at most 42 within 15 min); its previous maximum in 15 min was 0; no baseline: the caller was first seen 2024-08-01 15:26 UTC, less than 24 h before'],
     ]);
     expect(findings[0].attack).toEqual(['T1555.006', 'T1552']);
   }, 60_000);

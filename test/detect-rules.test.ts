@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DuckDBEngine } from '../src/engine.js';
-import { FINDING_COLUMNS, RuleError, loadRules, parseRule, referencedParams, stripComments } from '../src/detect/rules.js';
+import { FINDING_COLUMNS, RuleError, SEVERITY_COLUMN, loadRules, parseRule, referencedParams, stripComments } from '../src/detect/rules.js';
 import { DetectionError, ParamError, bindings, isoTime, parseParamOverrides, runRule } from '../src/detect/run.js';
 import { Store } from '../src/store/db.js';
 import { openStore } from '../src/store/schema.js';
@@ -93,10 +93,11 @@ describe('the shipped rules', () => {
 
   it('cover the detections of the issue, one file each', () => {
     expect(rules.map((r) => r.id)).toEqual([
-      'access_denied_burst', 'alias_changed', 'cross_account_use', 'data_harvest', 'disabled_key_use', 'expired_key_material',
-      'external_key_use', 'grant_exposure', 'key_loss', 'key_policy_exposure', 'key_region_change', 'key_store_changed',
-      'key_store_loss', 'key_weakened', 'new_source_ip', 'pending_deletion_key_use', 'policy_lockout_bypass', 'root_use',
-      'secret_harvest', 'trail_changed', 'trail_deleted', 'trail_logging_stopped', 'trail_selectors_weakened', 'volume_spike',
+      'access_denied_burst', 'alias_changed', 'bulk_encryption', 'cross_account_use', 'data_harvest', 'disabled_key_use',
+      'expired_key_material', 'external_key_use', 'grant_exposure', 'key_loss', 'key_policy_change', 'key_policy_exposure',
+      'key_region_change', 'key_store_changed', 'key_store_loss', 'key_weakened', 'new_source_ip', 'pending_deletion_key_use',
+      'policy_lockout_bypass', 'ransom_key_setup', 'root_use', 'secret_first_access', 'secret_harvest', 'trail_blinded',
+      'trail_changed', 'trail_deleted', 'trail_logging_stopped', 'trail_selectors_weakened', 'volume_spike', 'xks_outage',
     ]);
     // Every rule names the ATT&CK techniques it watches for.
     for (const rule of rules) expect(rule.attack.length).toBeGreaterThan(0);
@@ -110,7 +111,8 @@ describe('the shipped rules', () => {
     for (const since of [null, '2024-05-01 00:00:00']) {
       const params = Object.fromEntries(Object.entries(bindings(rule, { since, trust })).filter(([name]) => referencedParams(rule.sql).has(name)));
       const reader = await store.connection.runAndReadAll(rule.sql, params);
-      expect(reader.columnNames()).toEqual([...FINDING_COLUMNS]);
+      // The common columns, and a finding's own severity where the rule's incidents range in weight.
+      expect([[...FINDING_COLUMNS], [...FINDING_COLUMNS, SEVERITY_COLUMN]]).toContainEqual(reader.columnNames());
     }
     // The same through the engine interface the CLI uses.
     await expect(runRule(new DuckDBEngine(store), rule, { since: null, trust })).resolves.toEqual([]);
@@ -124,6 +126,17 @@ describe('the shipped rules', () => {
     await expect(runRule(engine, broken, { since: null, trust })).rejects.toThrow(/^detection demo_rule: .*no_such_table/s);
     const wrong = parse(header('', "SELECT 1 AS identity_arn WHERE $factor > 0 AND $pattern <> ''"));
     await expect(runRule(engine, wrong, { since: null, trust })).rejects.toThrow(/detection demo_rule: returns the columns identity_arn; a detection returns exactly identity_arn, source_ip/);
+  });
+
+  it('a severity column lowers a finding below the header, never above it, and only to a known severity', async () => {
+    const trust = { trustedAccounts: [], trustedOrgIds: [] };
+    const engine = new DuckDBEngine(store);
+    const rule = (severity: string) => parse(header('', `SELECT 'a' AS identity_arn, NULL AS source_ip, NULL AS key_arn, NULL AS account_id, NULL AS first_seen,
+      NULL AS last_seen, 1 AS event_count, 'd' AS detail, ${severity} AS severity WHERE $factor > 0 AND $pattern <> ''`));
+    expect((await runRule(engine, rule("'low'"), { since: null, trust })).map((f) => f.severity)).toEqual(['low']);
+    expect((await runRule(engine, rule('NULL'), { since: null, trust })).map((f) => f.severity)).toEqual(['medium']); // the header's
+    await expect(runRule(engine, rule("'high'"), { since: null, trust })).rejects.toThrow(/detection demo_rule: reports a high finding, above the rule's header severity medium/);
+    await expect(runRule(engine, rule("'critical'"), { since: null, trust })).rejects.toThrow(/detection demo_rule: returns severity 'critical', not one of low, medium, high/);
   });
 
   it('never splice values into SQL: every value is a $parameter', () => {

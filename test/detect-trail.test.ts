@@ -19,14 +19,14 @@ const RULES: Record<InjectedAnomaly['kind'], string[]> = {
   access_denied_burst: ['access_denied_burst'],
   cross_account_use: ['cross_account_use'],
   external_key_use: ['external_key_use'],
-  key_state: ['key_loss', 'key_weakened'],
+  key_state: ['key_loss', 'key_weakened', 'ransom_key_setup'],
   key_policy_exposure: ['key_policy_exposure'],
   grant_exposure: ['grant_exposure'],
   root_use: ['root_use'],
 };
 const KEY_STATE_RULE: Record<string, string | null> = {
   CreateKey: null, // creating a key (even with EXTERNAL origin) is not a finding by itself
-  ImportKeyMaterial: 'key_weakened',
+  ImportKeyMaterial: null, // ransom_key_setup reports the key's import with its other steps (checked below)
   DisableKeyRotation: 'key_weakened',
   DeleteImportedKeyMaterial: 'key_loss',
   DisableKey: 'key_loss',

@@ -232,28 +232,34 @@ describe('secret_harvest', () => {
     expect(of('secret_harvest').map(summary)).toEqual([
       [who.mallory.arn, null, '2024-05-11T10:00:00Z', '2024-05-11T10:09:47Z', 62,
         'decrypted 20 distinct Secrets Manager secrets and 42 distinct SSM SecureString parameters in 10 min (62 Decrypt calls, at most 62 within 15 min); its previous maximum in 15 min was 2'],
-      // One burst over two windows and two keys: one finding.
+      // One burst over two windows and two keys: one finding. The CI role was first seen in it: no
+      // baseline to judge it by, so low (it stays below the fixed floor, extreme_distinct).
       [arnOf(who.ci), null, '2024-05-12T14:00:00Z', '2024-05-12T14:31:00Z', 32,
-        'decrypted 32 distinct Secrets Manager secrets in 31 min (32 Decrypt calls, at most 15 within 15 min); its previous maximum in 15 min was 0'],
+        'decrypted 32 distinct Secrets Manager secrets in 31 min (32 Decrypt calls, at most 15 within 15 min); its previous maximum in 15 min was 0; no baseline: the caller was first seen 2024-05-12 14:00 UTC, less than 24 h before'],
     ]);
     expect(of('secret_harvest')[0]).toMatchObject({ severity: 'high', source_ip: null, account_id: A, attack: ['T1555.006', 'T1552'] });
+    expect(of('secret_harvest')[1].severity).toBe('low');
   });
 
-  it("reports a nightly loader's very first night (no history yet), and never again", async () => {
+  it("reports a nightly loader's very first night (no history yet) as low, and never again", async () => {
     const everything = await runDetections(engine, rules.filter((r) => r.id === 'secret_harvest'), { ...options, since: null });
-    expect(everything.map((f) => [f.identity_arn, f.first_seen])).toEqual([
-      [arnOf(who.loader), '2024-05-01T02:00:00Z'],
-      [arnOf(who.rotation), '2024-05-01T03:00:00Z'],
-      [who.mallory.arn, '2024-05-11T10:00:00Z'],
-      [arnOf(who.ci), '2024-05-12T14:00:00Z'],
+    expect(everything.map((f) => [f.identity_arn, f.severity, f.first_seen])).toEqual([
+      [who.mallory.arn, 'high', '2024-05-11T10:00:00Z'],
+      [arnOf(who.loader), 'low', '2024-05-01T02:00:00Z'],
+      [arnOf(who.rotation), 'low', '2024-05-01T03:00:00Z'],
+      [arnOf(who.ci), 'low', '2024-05-12T14:00:00Z'],
     ]);
+    // Past the fixed floor, no history is no excuse: the loader's 30 parameters against a floor of 25.
+    const floored = await runDetections(engine, rules.filter((r) => r.id === 'secret_harvest'), { ...options, since: null, params: { secret_harvest: { extreme_distinct: 25 } } });
+    expect(floored.find((f) => f.identity_arn === arnOf(who.loader))?.severity).toBe('high');
   });
 
   it('takes its parameters: a higher floor spares the CI role, a smaller factor flags the rotation role', async () => {
     const run = (params: Record<string, number>) => runDetections(engine, rules.filter((r) => r.id === 'secret_harvest'), { ...options, params: { secret_harvest: params } });
     expect((await run({ min_distinct: 40 })).map((f) => f.identity_arn)).toEqual([who.mallory.arn]);
     // 45 secrets on day 12 against 40 every night before: 1.1x.
-    expect((await run({ factor: 1.1 })).map((f) => f.identity_arn)).toEqual([who.mallory.arn, arnOf(who.ci), arnOf(who.rotation)]);
+    // Worst first: the rotation role has a history (high), the CI role none (low).
+    expect((await run({ factor: 1.1 })).map((f) => [f.identity_arn, f.severity])).toEqual([[who.mallory.arn, 'high'], [arnOf(who.rotation), 'high'], [arnOf(who.ci), 'low']]);
   });
 });
 

@@ -305,10 +305,8 @@ describe('key_loss', () => {
 });
 
 describe('key_weakened', () => {
-  it('fires on DisableKeyRotation and ImportKeyMaterial, not on EnableKeyRotation or RotateKey', () => {
+  it('fires on DisableKeyRotation, not on EnableKeyRotation or RotateKey (imports are ransom_key_setup’s)', () => {
     expect(of('key_weakened').map((f) => [f.identity_arn, f.key_arn, f.detail])).toEqual([
-      [arnOf(who.jordan), K.byok, 'ImportKeyMaterial (KEY_MATERIAL_EXPIRES, valid to Jun 15, 2024, 12:00:00 AM)'],
-      [arnOf(who.jordan), K.byok2, 'ImportKeyMaterial (KEY_MATERIAL_EXPIRES, valid to Jun 15, 2024, 12:00:00 AM)'],
       [arnOf(who.jordan), K.archive, 'DisableKeyRotation'],
     ]);
   });
@@ -362,10 +360,14 @@ describe('all detections', () => {
   it('find exactly the positives', () => {
     expect(all.map((f) => f.rule).sort()).toEqual([
       // KMS deleting K.app3's expired material is not key_loss's, but it is expired_key_material's.
+      // ransom_key_setup: jordan's two EXTERNAL keys (the one whose material was deleted medium, the
+      // other low). A new key's own policy is no key_policy_change (key_policy_exposure judges it).
       'access_denied_burst', 'cross_account_use', 'expired_key_material', 'external_key_use', 'grant_exposure', 'grant_exposure',
-      'key_loss', 'key_loss', 'key_policy_exposure', 'key_policy_exposure', 'key_weakened', 'key_weakened', 'key_weakened',
-      'new_source_ip', 'new_source_ip', 'root_use', 'volume_spike', 'volume_spike',
+      'key_loss', 'key_loss', 'key_policy_exposure', 'key_policy_exposure', 'key_weakened',
+      'new_source_ip', 'new_source_ip', 'ransom_key_setup', 'ransom_key_setup', 'root_use', 'volume_spike', 'volume_spike',
     ]);
+    expect(of('ransom_key_setup').map((f) => [f.key_arn, f.severity])).toEqual([[K.byok, 'medium'], [K.byok2, 'low']]);
+    expect(of('key_policy_change')).toEqual([]);
     // Worst first.
     expect(all.map((f) => f.severity)).toEqual([...all.map((f) => f.severity)].sort((a, b) => ['high', 'medium', 'low'].indexOf(a) - ['high', 'medium', 'low'].indexOf(b)));
   });

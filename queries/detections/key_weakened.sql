@@ -1,13 +1,12 @@
 -- id: key_weakened
--- title: Key rotation disabled, or key material imported from outside KMS
+-- title: Key rotation disabled
 -- severity: medium
--- description: Successful DisableKeyRotation and ImportKeyMaterial calls made by a caller (not by
---   KMS itself). Turning rotation off keeps one key material in use indefinitely; imported (BYOK)
---   material exists outside KMS, can be set to expire, and is the first step of the pattern where
---   material a third party holds is imported and then deleted. EnableKeyRotation and KMS's own
---   RotateKey events are not findings. One finding per caller, key and operation.
+-- description: Successful DisableKeyRotation calls made by a caller (not by KMS itself): turning
+--   rotation off keeps one key material in use indefinitely. EnableKeyRotation and KMS's own
+--   RotateKey events are not findings. Imported key material (ImportKeyMaterial) is judged by
+--   ransom_key_setup, which tells a routine BYOK import (low) from material set to expire soon on a
+--   key only its creator controls. One finding per caller and key.
 -- attack: T1486
--- dialect: json_extract_string(j, '$.x') is json_extract_scalar(j, '$.x') in Trino; max_by is the same in both.
 SELECT identity_arn,
        CASE WHEN count(DISTINCT source_ip) = 1 THEN min(source_ip) END AS source_ip,
        key_arn,
@@ -15,13 +14,9 @@ SELECT identity_arn,
        min(event_time)                                                 AS first_seen,
        max(event_time)                                                 AS last_seen,
        count(*)                                                        AS event_count,
-       event_name
-         || CASE WHEN event_name = 'ImportKeyMaterial'
-                 THEN coalesce(' (' || max_by(json_extract_string(request_parameters, '$.expirationModel'), event_time)
-                               || coalesce(', valid to ' || max_by(json_extract_string(request_parameters, '$.validTo'), event_time), '') || ')', '')
-                 ELSE '' END AS detail
+       event_name                                                      AS detail
 FROM kms_events
-WHERE event_name IN ('DisableKeyRotation', 'ImportKeyMaterial')
+WHERE event_name = 'DisableKeyRotation'
   AND error_code IS NULL
   AND coalesce(event_type, '') <> 'AwsServiceEvent'
   AND coalesce(identity_arn, '') NOT IN ('AWS Internal', 'kms.amazonaws.com')

@@ -8,11 +8,13 @@
 --   at least factor x the most it decrypted in any earlier window of the same length (its own
 --   history: a nightly loader of the same 30 parameters is quiet from its second night; a function
 --   reading the same 3 secrets all day never comes near). A caller with no history has a previous
---   maximum of 0. One finding per burst, however many windows or keys it spans, with the distinct
+--   maximum of 0, and no history is not a verdict: a caller first seen less than learning_hours
+--   before the burst (the first day of the data, or of the caller) is reported low, unless it reached
+--   extreme_distinct, a fixed floor. One finding per burst, however many windows or keys it spans, with the distinct
 --   secrets and parameters, how long it took and the previous maximum. $since reports only bursts
 --   that end at or after it.
 -- attack: T1555.006, T1552
--- params: window_minutes=15, min_distinct=15, factor=3
+-- params: window_minutes=15, min_distinct=15, factor=3, learning_hours=24, extreme_distinct=100
 -- dialect: json_extract_string as in key_loss; to_minutes(n) is n * INTERVAL '1' MINUTE in Trino.
 WITH decrypts AS (
     SELECT identity_arn, source_ip, key_arn, account_id, event_time,
@@ -62,18 +64,28 @@ bursts AS (
     FROM (SELECT h.*, sum(new_burst) OVER (PARTITION BY identity_arn ORDER BY t ROWS UNBOUNDED PRECEDING) AS burst FROM hot h) AS b
     GROUP BY identity_arn, burst
 ),
+-- When each caller was first seen in the data: a caller younger than learning_hours has no history.
+callers AS (
+    SELECT identity_arn, min(event_time) AS caller_start
+    FROM kms_events
+    WHERE identity_arn IS NOT NULL
+    GROUP BY identity_arn
+),
 -- The most the caller decrypted in any window that closed before the burst's first window opened.
 history AS (
-    SELECT b.identity_arn, b.burst, coalesce(max(l.active), 0) AS previous_max
+    SELECT b.identity_arn, b.burst, coalesce(max(l.active), 0) AS previous_max,
+           CASE WHEN min(c.caller_start) > b.first_hot - to_minutes(CAST($window_minutes AS INTEGER)) - to_hours(CAST($learning_hours AS INTEGER))
+                THEN min(c.caller_start) END AS new_since
     FROM bursts b
+    JOIN callers c ON c.identity_arn = b.identity_arn
     LEFT JOIN levels l
       ON l.identity_arn = b.identity_arn
      AND l.delta = 1
      AND l.t <= b.first_hot - to_minutes(CAST($window_minutes AS INTEGER))
-    GROUP BY b.identity_arn, b.burst
+    GROUP BY b.identity_arn, b.burst, b.first_hot
 ),
 members AS (
-    SELECT b.identity_arn, b.burst, b.peak, h.previous_max, d.source_ip, d.key_arn, d.account_id, d.event_time, d.kind, d.target
+    SELECT b.identity_arn, b.burst, b.peak, h.previous_max, h.new_since, d.source_ip, d.key_arn, d.account_id, d.event_time, d.kind, d.target
     FROM bursts b
     JOIN history h ON h.identity_arn = b.identity_arn AND h.burst = b.burst
     JOIN decrypts d
@@ -83,7 +95,7 @@ members AS (
     WHERE b.peak >= CAST($factor AS DOUBLE) * h.previous_max
 ),
 summary AS (
-    SELECT identity_arn, burst, peak, previous_max,
+    SELECT identity_arn, burst, peak, previous_max, new_since,
            CASE WHEN count(DISTINCT source_ip) = 1 THEN min(source_ip) END AS source_ip,
            CASE WHEN count(DISTINCT key_arn) = 1 THEN min(key_arn) END     AS key_arn,
            min(account_id)                                                  AS account_id,
@@ -94,7 +106,7 @@ summary AS (
            count(DISTINCT CASE WHEN kind = 'parameter' THEN target END)     AS parameters,
            date_diff('second', min(event_time), max(event_time))            AS seconds
     FROM members
-    GROUP BY identity_arn, burst, peak, previous_max
+    GROUP BY identity_arn, burst, peak, previous_max, new_since
 )
 SELECT identity_arn, source_ip, key_arn, account_id, first_seen, last_seen, event_count,
        'decrypted '
@@ -105,7 +117,13 @@ SELECT identity_arn, source_ip, key_arn, account_id, first_seen, last_seen, even
                            ELSE CAST(CAST(ceil(seconds / 60.0) AS BIGINT) AS VARCHAR) || ' min' END
          || ' (' || CAST(event_count AS VARCHAR) || ' Decrypt calls, at most ' || CAST(peak AS VARCHAR)
          || ' within ' || CAST(CAST($window_minutes AS INTEGER) AS VARCHAR) || ' min); its previous maximum in '
-         || CAST(CAST($window_minutes AS INTEGER) AS VARCHAR) || ' min was ' || CAST(previous_max AS VARCHAR) AS detail
+         || CAST(CAST($window_minutes AS INTEGER) AS VARCHAR) || ' min was ' || CAST(previous_max AS VARCHAR)
+         || CASE WHEN new_since IS NOT NULL
+                 THEN '; no baseline: the caller was first seen ' || strftime(new_since, '%Y-%m-%d %H:%M') || ' UTC, less than '
+                      || CAST(CAST($learning_hours AS INTEGER) AS VARCHAR) || ' h before'
+                      || CASE WHEN peak >= CAST($extreme_distinct AS INTEGER) THEN ', but the breadth is extreme' ELSE '' END
+                 ELSE '' END AS detail,
+       CASE WHEN new_since IS NOT NULL AND peak < CAST($extreme_distinct AS INTEGER) THEN 'low' END AS severity
 FROM summary
 WHERE CAST($since AS TIMESTAMP) IS NULL OR last_seen >= CAST($since AS TIMESTAMP)
 ORDER BY first_seen, identity_arn

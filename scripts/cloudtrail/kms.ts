@@ -295,3 +295,14 @@ export function kmsRotateKey(ids: Rng, time: Time, key: KmsKey): CtRecord {
     eventVersion: '1.08',
   });
 }
+
+/** DeleteExpiredKeyMaterial: KMS itself deletes imported material at its validTo (an AwsServiceEvent, no request). */
+export function kmsDeleteExpiredKeyMaterial(ids: Rng, time: Time, key: KmsKey): CtRecord {
+  const k = keyParts(key.arn);
+  return apiCall({ ids, time, caller: internalCall(kmsInternal(k.account)), region: k.region, account: k.account }, 'kms', 'DeleteExpiredKeyMaterial', null, {
+    eventType: 'AwsServiceEvent',
+    readOnly: false,
+    resources: [kmsResource(key.arn)],
+    eventVersion: '1.08',
+  });
+}

@@ -6,8 +6,15 @@
 //               PutKeyPolicy; kept when src/kms/policy.ts finds a public or untrusted-account grant.
 //   grant:      detail = the CreateGrant requestParameters (JSON text or object); kept when the
 //               grantee or retiring principal lies outside the trusted accounts.
+//   key_policy_change: detail = a policy change (see policy-change.ts: the new policy, the previous
+//               one when the data has it); kept when the change matters, with its severity. The
+//               previous policy of a key's first change in the data comes from the live audit
+//               (inventory tables) when the engine has one.
 
+import type { QueryEngine } from '../engine.js';
 import { accountOfPrincipal, analyzeGrant, analyzeKeyPolicy, type PolicyExposure, type TrustContext } from '../kms/policy.js';
+import type { Severity } from './rules.js';
+import { judgePolicyChange, loadAuditPolicies, type AuditPolicies } from './policy-change.js';
 
 export interface Trust {
   /** Account ids inside the zone of trust. */
@@ -23,8 +30,20 @@ export interface CandidateRow {
   detail: unknown;
 }
 
-/** The finding's detail, or null when the candidate exposes nothing. */
-export type Analyzer = (row: CandidateRow, trust: Trust) => string | null;
+/** A finding's detail with its own severity (at most the rule's). */
+export interface Verdict {
+  detail: string;
+  severity: Severity;
+}
+
+/** What an analyzer may need beyond the row, read once per rule run. */
+export interface AnalyzerContext {
+  /** Key policies of the live audits, per key ARN (empty on an engine without the audit tables). */
+  auditPolicies: AuditPolicies;
+}
+
+/** The finding's detail (or detail and severity), or null when the candidate exposes nothing. */
+export type Analyzer = (row: CandidateRow, trust: Trust, context: AnalyzerContext) => string | Verdict | null;
 
 export const ANALYZERS = {
   key_policy: (row: CandidateRow, trust: Trust): string | null => {
@@ -50,9 +69,16 @@ export const ANALYZERS = {
     const [judged, renamed] = infrastructurePrincipals(params);
     return describe(analyzeGrant(judged, keyAccount(row), trustFor(row, trust)), renamed);
   },
+  key_policy_change: (row: CandidateRow, _trust: Trust, context: AnalyzerContext): Verdict | null =>
+    judgePolicyChange(row.detail, row.key_arn, row.account_id, context.auditPolicies),
 } satisfies Record<string, Analyzer>;
 
 export type AnalyzerName = keyof typeof ANALYZERS;
+
+/** Reads what the named analyzer needs from the engine (nothing for most). */
+export async function analyzerContext(engine: QueryEngine, name: AnalyzerName): Promise<AnalyzerContext> {
+  return { auditPolicies: name === 'key_policy_change' ? await loadAuditPolicies(engine) : new Map() };
+}
 
 function describe(exposures: PolicyExposure[], renamed: Map<string, string> = new Map()): string | null {
   if (exposures.length === 0) return null;

@@ -2,7 +2,9 @@
 //
 //   -- id: volume_spike                       (required; the file name without .sql)
 //   -- title: One line                        (required)
-//   -- severity: low | medium | high          (required)
+//   -- severity: low | medium | high          (required; the most a finding of the rule can be: a rule
+//                                             may return a `severity` column after the common ones to
+//                                             report a finding lower, see SEVERITY_COLUMN)
 //   -- description: What it finds and why;    (required; indented `--` lines continue a field)
 //   --   continued here.
 //   -- attack: T1485, T1555.006               (required; MITRE ATT&CK technique ids, carried by findings;
@@ -30,6 +32,13 @@ export const BUILTIN_PARAMS = ['since', 'trusted_accounts'] as const;
 export const FINDING_COLUMNS = [
   'identity_arn', 'source_ip', 'key_arn', 'account_id', 'first_seen', 'last_seen', 'event_count', 'detail',
 ] as const;
+
+/**
+ * Optional last column: the finding's own severity (low, medium, high; NULL is the header's), for
+ * rules whose incidents range in weight (a routine BYOK import is low, a ransom key set up is high).
+ * It may not exceed the header's severity, so `detect --list` shows the worst a rule reports.
+ */
+export const SEVERITY_COLUMN = 'severity';
 
 export interface RuleParam {
   name: string;

@@ -2,8 +2,8 @@
 
 import type { QueryEngine, SqlValue } from '../engine.js';
 import type { Row } from '../store/db.js';
-import { ANALYZERS, type Trust } from './analyze.js';
-import { FINDING_COLUMNS, typedValue, type Rule, type Severity } from './rules.js';
+import { ANALYZERS, analyzerContext, type Trust } from './analyze.js';
+import { FINDING_COLUMNS, SEVERITIES, SEVERITY_COLUMN, typedValue, type Rule, type Severity } from './rules.js';
 
 export interface Finding {
   rule: string;
@@ -94,17 +94,24 @@ export async function runRule(engine: QueryEngine, rule: Rule, options: RunOptio
     throw new DetectionError(rule.id, (err as Error).message);
   }
   const analyzer = rule.analyze ? ANALYZERS[rule.analyze] : null;
+  const context = analyzer && rows.length > 0 ? await analyzerContext(engine, rule.analyze!) : null;
   const findings: Finding[] = [];
   for (const row of rows) {
     checkColumns(rule, row);
     let detail: string | null = text(row.detail);
+    let severity = rowSeverity(rule, row);
     if (analyzer) {
-      detail = analyzer({ key_arn: text(row.key_arn), account_id: text(row.account_id), detail: row.detail }, options.trust);
-      if (detail === null) continue;
+      const verdict = analyzer({ key_arn: text(row.key_arn), account_id: text(row.account_id), detail: row.detail }, options.trust, context!);
+      if (verdict === null) continue;
+      if (typeof verdict === 'string') detail = verdict;
+      else {
+        detail = verdict.detail;
+        severity = capped(rule, verdict.severity);
+      }
     }
     findings.push({
       rule: rule.id,
-      severity: rule.severity,
+      severity,
       title: rule.title,
       identity_arn: text(row.identity_arn),
       source_ip: text(row.source_ip),
@@ -169,8 +176,25 @@ export function sortFindings(findings: Finding[]): Finding[] {
 
 function checkColumns(rule: Rule, row: Row): void {
   const names = Object.keys(row);
-  if (names.length === FINDING_COLUMNS.length && FINDING_COLUMNS.every((c) => c in row)) return;
-  throw new DetectionError(rule.id, `returns the columns ${names.join(', ')}; a detection returns exactly ${FINDING_COLUMNS.join(', ')}`);
+  const common = names.length === FINDING_COLUMNS.length || (names.length === FINDING_COLUMNS.length + 1 && SEVERITY_COLUMN in row);
+  if (common && FINDING_COLUMNS.every((c) => c in row)) return;
+  throw new DetectionError(rule.id, `returns the columns ${names.join(', ')}; a detection returns exactly ${FINDING_COLUMNS.join(', ')} (and optionally ${SEVERITY_COLUMN})`);
+}
+
+/** The row's own severity (the optional column), else the header's. */
+function rowSeverity(rule: Rule, row: Row): Severity {
+  const value = row[SEVERITY_COLUMN];
+  if (value === undefined || value === null) return rule.severity;
+  if (!SEVERITIES.includes(value as Severity)) throw new DetectionError(rule.id, `returns severity '${String(value)}', not one of ${SEVERITIES.join(', ')}`);
+  return capped(rule, value as Severity);
+}
+
+/** A finding is never worse than its rule's header says. */
+function capped(rule: Rule, severity: Severity): Severity {
+  if (RANK[severity] > RANK[rule.severity]) {
+    throw new DetectionError(rule.id, `reports a ${severity} finding, above the rule's header severity ${rule.severity}`);
+  }
+  return severity;
 }
 
 function text(value: unknown): string | null {

@@ -1,0 +1,174 @@
+-- id: bulk_encryption
+-- title: One caller encrypts the data of many distinct objects, tables, databases or volumes within minutes
+-- severity: high
+-- description: KMS ransomware seen through KMS: data re-encrypted in bulk asks KMS for a data key (or
+--   an Encrypt) per object, table, database or volume, and the encryption context AWS services send
+--   names it (aws:s3:arn, aws:dynamodb:tableName, aws:rds:db-id, aws:ebs:id). Fires when a caller
+--   has encrypted for min_distinct or more distinct ones within window_minutes and that is at least
+--   factor x the most it did in any earlier window of the same length (a steady nightly job of the
+--   same breadth every night stays quiet). AWS services encrypting their own output under their own
+--   identity (CloudTrail's GenerateDataKey for each log file, with aws:cloudtrail:arn) never count.
+--   Medium; high when a key of the burst is new (created less than new_key_days before it), has
+--   an external origin (imported material) or lives in an external key store. No history is not a
+--   verdict: a caller first seen less than learning_hours before the burst is reported low, unless
+--   it reached extreme_distinct, a fixed floor. One finding per burst, however many windows or keys
+--   it spans. $since reports only bursts that end at or after it.
+-- attack: T1486
+-- params: window_minutes=15, min_distinct=100, factor=3, learning_hours=24, extreme_distinct=1000, new_key_days=7
+-- dialect: json_extract_string as in key_loss; to_minutes(n) is n * INTERVAL '1' MINUTE in Trino.
+WITH contexts AS (
+    SELECT identity_arn, source_ip, key_arn, account_id, event_time,
+           json_extract_string(encryption_context, '$.aws:s3:arn')              AS s3,
+           json_extract_string(encryption_context, '$.aws:dynamodb:tableName')  AS dynamodb,
+           json_extract_string(encryption_context, '$.aws:rds:db-id')           AS rds,
+           json_extract_string(encryption_context, '$.aws:ebs:id')              AS ebs
+    FROM kms_events
+    WHERE event_name IN ('GenerateDataKey', 'GenerateDataKeyWithoutPlaintext', 'Encrypt')
+      AND error_code IS NULL
+      AND identity_arn IS NOT NULL
+      AND coalesce(principal_type, '') <> 'AWSService'
+      AND encryption_context IS NOT NULL
+),
+encrypts AS (
+    SELECT identity_arn, source_ip, key_arn, account_id, event_time,
+           CASE WHEN s3 IS NOT NULL THEN 's3' WHEN dynamodb IS NOT NULL THEN 'dynamodb'
+                WHEN rds IS NOT NULL THEN 'rds' ELSE 'ebs' END AS kind,
+           CASE WHEN s3 IS NOT NULL THEN 's3 ' || s3 WHEN dynamodb IS NOT NULL THEN 'dynamodb ' || account_id || ' ' || dynamodb
+                WHEN rds IS NOT NULL THEN 'rds ' || rds ELSE 'ebs ' || ebs END AS target
+    FROM contexts
+    WHERE s3 IS NOT NULL OR dynamodb IS NOT NULL OR rds IS NOT NULL OR ebs IS NOT NULL
+),
+-- Distinct targets in a sliding window, in one pass: a read puts its target in the caller's window
+-- (+1) until the target is read again or window_minutes have passed (-1); the running sum is the
+-- number of distinct targets read in the window ending at each read.
+reads AS (
+    SELECT identity_arn, target, event_time,
+           lead(event_time) OVER (PARTITION BY identity_arn, target ORDER BY event_time) AS next_read
+    FROM (SELECT DISTINCT identity_arn, target, event_time FROM encrypts) AS d
+),
+steps AS (
+    SELECT identity_arn, event_time AS t, 1 AS delta FROM reads
+    UNION ALL
+    SELECT identity_arn,
+           CASE WHEN next_read < event_time + to_minutes(CAST($window_minutes AS INTEGER)) THEN next_read
+                ELSE event_time + to_minutes(CAST($window_minutes AS INTEGER)) END AS t,
+           -1 AS delta
+    FROM reads
+),
+levels AS (
+    SELECT identity_arn, t, delta,
+           sum(delta) OVER (PARTITION BY identity_arn ORDER BY t, delta ROWS UNBOUNDED PRECEDING) AS active
+    FROM steps
+),
+-- Windows at or above min_distinct; those closer than a window apart are one burst.
+hot AS (
+    SELECT identity_arn, t, active,
+           CASE WHEN lag(t) OVER (PARTITION BY identity_arn ORDER BY t) IS NULL
+                  OR date_diff('second', lag(t) OVER (PARTITION BY identity_arn ORDER BY t), t) > CAST($window_minutes AS INTEGER) * 60
+                THEN 1 ELSE 0 END AS new_burst
+    FROM levels
+    WHERE delta = 1 AND active >= CAST($min_distinct AS INTEGER)
+),
+bursts AS (
+    SELECT identity_arn, burst, min(t) AS first_hot, max(t) AS last_hot, max(active) AS peak
+    FROM (SELECT h.*, sum(new_burst) OVER (PARTITION BY identity_arn ORDER BY t ROWS UNBOUNDED PRECEDING) AS burst FROM hot h) AS b
+    GROUP BY identity_arn, burst
+),
+-- Keys that make a burst worse: created recently, with imported material, or in an external key store.
+key_facts AS (
+    SELECT key_arn,
+           min(CASE WHEN event_name = 'CreateKey' THEN event_time END) AS created,
+           max(CASE WHEN (event_name = 'CreateKey' AND json_extract_string(request_parameters, '$.origin') = 'EXTERNAL')
+                      OR event_name IN ('GetParametersForImport', 'ImportKeyMaterial') THEN 1 ELSE 0 END) AS imported,
+           max(CASE WHEN (event_name = 'CreateKey' AND json_extract_string(request_parameters, '$.origin') = 'EXTERNAL_KEY_STORE')
+                      OR json_extract_string(additional_event_data, '$.xksKeyId') IS NOT NULL THEN 1 ELSE 0 END) AS external_store
+    FROM kms_events
+    WHERE key_arn IS NOT NULL
+      AND error_code IS NULL
+      AND (event_name IN ('CreateKey', 'GetParametersForImport', 'ImportKeyMaterial')
+           OR json_extract_string(additional_event_data, '$.xksKeyId') IS NOT NULL)
+    GROUP BY key_arn
+),
+-- When each caller was first seen in the data: a caller younger than learning_hours has no history.
+callers AS (
+    SELECT identity_arn, min(event_time) AS caller_start
+    FROM kms_events
+    WHERE identity_arn IS NOT NULL
+    GROUP BY identity_arn
+),
+-- The most the caller encrypted for in any window that closed before the burst's first window opened.
+history AS (
+    SELECT b.identity_arn, b.burst, coalesce(max(l.active), 0) AS previous_max,
+           CASE WHEN min(c.caller_start) > b.first_hot - to_minutes(CAST($window_minutes AS INTEGER)) - to_hours(CAST($learning_hours AS INTEGER))
+                THEN min(c.caller_start) END AS new_since
+    FROM bursts b
+    JOIN callers c ON c.identity_arn = b.identity_arn
+    LEFT JOIN levels l
+      ON l.identity_arn = b.identity_arn
+     AND l.delta = 1
+     AND l.t <= b.first_hot - to_minutes(CAST($window_minutes AS INTEGER))
+    GROUP BY b.identity_arn, b.burst, b.first_hot
+),
+members AS (
+    SELECT b.identity_arn, b.burst, b.peak, h.previous_max, h.new_since, d.source_ip, d.key_arn, d.account_id, d.event_time, d.kind, d.target
+    FROM bursts b
+    JOIN history h ON h.identity_arn = b.identity_arn AND h.burst = b.burst
+    JOIN encrypts d
+      ON d.identity_arn = b.identity_arn
+     AND d.event_time > b.first_hot - to_minutes(CAST($window_minutes AS INTEGER))
+     AND d.event_time <= b.last_hot
+    WHERE b.peak >= CAST($factor AS DOUBLE) * h.previous_max
+),
+judged AS (
+    SELECT m.*,
+           CASE WHEN k.created IS NOT NULL AND k.created >= m.event_time - to_days(CAST($new_key_days AS INTEGER)) THEN 1 ELSE 0 END AS new_key,
+           coalesce(k.imported, 0) AS imported, coalesce(k.external_store, 0) AS external_store
+    FROM members m
+    LEFT JOIN key_facts k ON k.key_arn = m.key_arn
+),
+summary AS (
+    SELECT identity_arn, burst, peak, previous_max, new_since,
+           CASE WHEN count(DISTINCT source_ip) = 1 THEN min(source_ip) END AS source_ip,
+           CASE WHEN count(DISTINCT key_arn) = 1 THEN min(key_arn) END     AS key_arn,
+           min(account_id)                                                  AS account_id,
+           min(event_time)                                                  AS first_seen,
+           max(event_time)                                                  AS last_seen,
+           count(*)                                                         AS event_count,
+           count(DISTINCT CASE WHEN kind = 's3' THEN target END)            AS s3,
+           count(DISTINCT CASE WHEN kind = 'dynamodb' THEN target END)      AS dynamodb,
+           count(DISTINCT CASE WHEN kind = 'rds' THEN target END)           AS rds,
+           count(DISTINCT CASE WHEN kind = 'ebs' THEN target END)           AS ebs,
+           date_diff('second', min(event_time), max(event_time))            AS seconds,
+           max(new_key)                                                     AS new_key,
+           max(imported)                                                    AS imported,
+           max(external_store)                                              AS external_store
+    FROM judged
+    GROUP BY identity_arn, burst, peak, previous_max, new_since
+)
+SELECT identity_arn, source_ip, key_arn, account_id, first_seen, last_seen, event_count,
+       'encrypted the data of '
+         || substr(CASE WHEN s3 > 0 THEN ', ' || CAST(s3 AS VARCHAR) || ' distinct S3 objects or buckets' ELSE '' END
+                   || CASE WHEN dynamodb > 0 THEN ', ' || CAST(dynamodb AS VARCHAR) || ' distinct DynamoDB tables' ELSE '' END
+                   || CASE WHEN rds > 0 THEN ', ' || CAST(rds AS VARCHAR) || ' distinct RDS databases' ELSE '' END
+                   || CASE WHEN ebs > 0 THEN ', ' || CAST(ebs AS VARCHAR) || ' distinct EBS volumes' ELSE '' END, 3)
+         || ' in ' || CASE WHEN seconds < 120 THEN CAST(seconds AS VARCHAR) || ' s'
+                           ELSE CAST(CAST(ceil(seconds / 60.0) AS BIGINT) AS VARCHAR) || ' min' END
+         || ' (' || CAST(event_count AS VARCHAR) || ' GenerateDataKey/Encrypt calls, at most ' || CAST(peak AS VARCHAR)
+         || ' within ' || CAST(CAST($window_minutes AS INTEGER) AS VARCHAR) || ' min); its previous maximum in '
+         || CAST(CAST($window_minutes AS INTEGER) AS VARCHAR) || ' min was ' || CAST(previous_max AS VARCHAR)
+         || CASE WHEN new_since IS NOT NULL
+                 THEN '; no baseline: the caller was first seen ' || strftime(new_since, '%Y-%m-%d %H:%M') || ' UTC, less than '
+                      || CAST(CAST($learning_hours AS INTEGER) AS VARCHAR) || ' h before'
+                      || CASE WHEN peak >= CAST($extreme_distinct AS INTEGER) THEN ', but the breadth is extreme' ELSE '' END
+                 ELSE '' END
+         || CASE WHEN new_key + imported + external_store > 0
+                 THEN '; under a key that is ' || substr(CASE WHEN new_key > 0 THEN ', new' ELSE '' END
+                                                        || CASE WHEN imported > 0 THEN ', of imported material' ELSE '' END
+                                                        || CASE WHEN external_store > 0 THEN ', in an external key store' ELSE '' END, 3)
+                 ELSE '' END AS detail,
+       CASE WHEN new_since IS NOT NULL AND peak < CAST($extreme_distinct AS INTEGER) THEN 'low'
+            WHEN new_key + imported + external_store > 0 THEN 'high'
+            ELSE 'medium' END AS severity
+FROM summary
+WHERE CAST($since AS TIMESTAMP) IS NULL OR last_seen >= CAST($since AS TIMESTAMP)
+ORDER BY first_seen, identity_arn
