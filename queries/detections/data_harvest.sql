@@ -79,18 +79,28 @@ callers AS (
     WHERE identity_arn IS NOT NULL
     GROUP BY identity_arn
 ),
--- The most the caller decrypted in any window that closed before the burst's first window opened.
+-- The most the caller decrypted in any window that closed before the burst's first window opened:
+-- a running maximum over the caller's windows, read at a probe row placed where the burst's first
+-- window opens (after windows closing at that very time). One pass, whatever the history's length
+-- (a join of each burst with every earlier window grew with the square of it).
+probes AS (
+    SELECT identity_arn, t, active, CAST(NULL AS BIGINT) AS burst, 0 AS probe FROM levels WHERE delta = 1
+    UNION ALL
+    SELECT identity_arn, first_hot - to_minutes(CAST($window_minutes AS INTEGER)) AS t, NULL AS active, CAST(burst AS BIGINT) AS burst, 1 AS probe
+    FROM bursts
+),
+running AS (
+    SELECT identity_arn, burst, probe,
+           max(active) OVER (PARTITION BY identity_arn ORDER BY t, probe ROWS UNBOUNDED PRECEDING) AS previous_max
+    FROM probes
+),
 history AS (
-    SELECT b.identity_arn, b.burst, coalesce(max(l.active), 0) AS previous_max,
-           CASE WHEN min(c.caller_start) > b.first_hot - to_minutes(CAST($window_minutes AS INTEGER)) - to_hours(CAST($learning_hours AS INTEGER))
-                THEN min(c.caller_start) END AS new_since
+    SELECT b.identity_arn, b.burst, coalesce(r.previous_max, 0) AS previous_max,
+           CASE WHEN c.caller_start > b.first_hot - to_minutes(CAST($window_minutes AS INTEGER)) - to_hours(CAST($learning_hours AS INTEGER))
+                THEN c.caller_start END AS new_since
     FROM bursts b
     JOIN callers c ON c.identity_arn = b.identity_arn
-    LEFT JOIN levels l
-      ON l.identity_arn = b.identity_arn
-     AND l.delta = 1
-     AND l.t <= b.first_hot - to_minutes(CAST($window_minutes AS INTEGER))
-    GROUP BY b.identity_arn, b.burst, b.first_hot
+    JOIN running r ON r.identity_arn = b.identity_arn AND r.probe = 1 AND r.burst = CAST(b.burst AS BIGINT)
 ),
 members AS (
     SELECT b.identity_arn, b.burst, b.peak, h.previous_max, h.new_since, d.source_ip, d.key_arn, d.account_id, d.event_time, d.kind, d.target

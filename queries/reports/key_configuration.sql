@@ -30,8 +30,8 @@ SELECT k.key_arn,
        (SELECT string_agg(x.principal || ' (' || x.via || ')', ', ' ORDER BY x.principal)
         FROM (SELECT a.principal, string_agg(DISTINCT a.via, '+' ORDER BY a.via) AS via FROM inventory_access a
               WHERE a.run_id = k.run_id AND a.key_arn = k.key_arn AND a.capability = 'use' GROUP BY a.principal) x) AS can_use,
-       (SELECT string_agg(u.identity_arn || ' (' || CAST(u.calls AS VARCHAR) || ')', ', ' ORDER BY u.calls DESC, u.identity_arn)
-        FROM (SELECT e.identity_arn, count(*) AS calls FROM kms_events e
+       (SELECT string_agg(u.identity_arn || ' (' || CAST(u.calls AS VARCHAR) || ')', ', ' ORDER BY u.rank)
+        FROM (SELECT e.identity_arn, count(*) AS calls, row_number() OVER (ORDER BY count(*) DESC, e.identity_arn) AS rank FROM kms_events e
               WHERE e.key_arn = k.key_arn AND e.error_code IS NULL AND e.identity_arn IS NOT NULL
                 AND e.event_name IN ('Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext',
                                      'GenerateDataKeyPair', 'GenerateDataKeyPairWithoutPlaintext')
