@@ -60,15 +60,21 @@ export async function startLocalS3(directory?: string): Promise<LocalS3> {
   };
 }
 
-/** Uploads every file under folder to bucket, keyed by its path relative to folder. */
-export async function uploadFolder(client: S3Client, bucket: string, folder: string, files: string[], concurrency = 16): Promise<void> {
+/**
+ * Uploads every file under folder to bucket, keyed by its path relative to folder, with the user
+ * metadata `metadata` gives for its key (a digest's signature: a folder has no metadata).
+ */
+export async function uploadFolder(
+  client: S3Client, bucket: string, folder: string, files: string[], concurrency = 16,
+  metadata: (key: string) => Record<string, string> | undefined = () => undefined,
+): Promise<void> {
   await createBucket(client, bucket);
   const limit = pLimit(concurrency);
   await Promise.all(
     files.map((file) =>
       limit(async () => {
         const Key = relative(folder, file).split('\\').join('/');
-        await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: await readFile(file) }));
+        await client.send(new PutObjectCommand({ Bucket: bucket, Key, Body: await readFile(file), Metadata: metadata(Key) }));
       }),
     ),
   );

@@ -62,6 +62,11 @@ function calibrate(cat: Catalog, streams: StreamDef<unknown>[], start: number, d
   return s1;
 }
 
+/** The organization the trail of `seed` comes from: its accounts, keys, roles and users. */
+export function sampleOrganization(seed = DEFAULT_SEED): Catalog {
+  return new Catalog(new Rng(seed, 1));
+}
+
 /** Generate the trail under `opts.out` and return the summary (ground truth included). */
 export function generateTrail(opts: TrailOptions): TrailSummary {
   const seed = opts.seed ?? DEFAULT_SEED;
@@ -75,7 +80,7 @@ export function generateTrail(opts: TrailOptions): TrailSummary {
   if (!(targetMb > 0)) throw new Error('targetMb must be > 0');
   const start = parseStart(startStr);
 
-  const cat = new Catalog(new Rng(seed, 1));
+  const cat = sampleOrganization(seed);
   const streams = buildStreams(cat);
   if (opts.scale !== undefined && !(opts.scale > 0)) throw new Error('scale must be > 0');
   const scale = opts.scale ?? calibrate(cat, streams, start, days, targetMb, seed);
@@ -92,7 +97,9 @@ export function generateTrail(opts: TrailOptions): TrailSummary {
 
   runWindows({ cat, streams, start, dayFrom: 0, dayTo: days, scale, rng: new Rng(seed, 2), writer, sched, disabled, days });
 
-  const digestObjects = writeDigests(writer, digestFrom, digestHours, trailName, seed, org, cat.orgId);
+  const digestSignatures = writeDigests(writer, {
+    from: digestFrom, hours: digestHours, trailName, seed, org, orgId: cat.orgId, bucket: opts.bucket, signer: opts.digestSigner,
+  });
   const badObjects = withBad ? writeBadObjects(cat, writer, start, days, seed) : [];
 
   const finish = <T extends InjectedAnomaly | BenignLookalike>(tr: Tracked<T>): T => {
@@ -121,7 +128,8 @@ export function generateTrail(opts: TrailOptions): TrailSummary {
     days,
     objects: writer.objects,
     badObjects,
-    digestObjects,
+    digestObjects: digestSignatures.size,
+    digestSignatures: Object.fromEntries(digestSignatures),
     records: writer.records,
     kmsRecords: writer.kmsRecords,
     bytesGz: writer.bytesGz,

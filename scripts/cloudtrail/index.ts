@@ -7,10 +7,12 @@
 //
 // Families: identities.ts (userIdentity shapes), kms.ts (crypto calls, key management, custom key
 // stores, KMS's own events), trail-events.ts (CloudTrail calls on a trail), records.ts (the record
-// itself, callers, S3 / STS / EC2 / IAM / sign-in / Secrets Manager background).
+// itself, callers, S3 / STS / EC2 / IAM / sign-in / Secrets Manager background); digest-signing.ts
+// signs digest files as CloudTrail does.
 export * from './rng.js';
 export * from './time.js';
 export * from './identities.js';
 export * from './records.js';
 export * from './kms.js';
 export * from './trail-events.js';
+export * from './digest-signing.js';

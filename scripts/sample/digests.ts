@@ -1,19 +1,38 @@
 // Digest files of the sample: hourly, chained (previousDigest*), each listing the log objects
-// delivered in its hour with their SHA-256, in the CloudTrail-Digest key layout. Signatures are
-// random bytes (no private key): keytrail verify finds them unverifiable against the real keys.
+// delivered in its hour with their SHA-256, in the CloudTrail-Digest key layout. With a signer,
+// each is signed as CloudTrail signs it (the demo serves the public key through ListPublicKeys);
+// without one, signatures are seeded random bytes that no key verifies. A folder has no S3
+// metadata, so the signatures are returned for whoever uploads the digests.
 
 import { gzipSync } from 'node:zlib';
 import { createHash } from 'node:crypto';
-import { compactStamp, HOUR, iso, MIN, Rng, SEC, ymd } from '../cloudtrail/index.js';
+import { compactStamp, HOUR, iso, MIN, Rng, SEC, signDigest, ymd, type TrailKey } from '../cloudtrail/index.js';
 import { ACCOUNT_REGIONS } from './organization.js';
 import { ORG_ACCOUNTS } from './types.js';
 import type { Writer } from './writer.js';
 
-/** Hourly digests for `hours` hours from `from` (each covers the log objects delivered in its hour). */
-export function writeDigests(writer: Writer, from: number, hours: number, trailName: string, seed: number, org: boolean, orgId: string): number {
-  const rng = new Rng(seed, 6);
-  const fingerprint = rng.hex(32);
-  let n = 0;
+export interface DigestOptions {
+  from: number;
+  hours: number;
+  trailName: string;
+  seed: number;
+  org: boolean;
+  orgId: string;
+  /** The bucket the digests name (default: the sample's org bucket, or each account's own). */
+  bucket?: string;
+  signer?: TrailKey;
+}
+
+/**
+ * Hourly digests for `hours` hours from `from` (each covers the log objects delivered in its hour).
+ * Returns each digest's signature (its S3 metadata `signature`) by path.
+ */
+export function writeDigests(writer: Writer, o: DigestOptions): Map<string, string> {
+  const rng = new Rng(o.seed, 6);
+  const randomFingerprint = rng.hex(32);
+  const fingerprint = o.signer?.fingerprint ?? randomFingerprint;
+  const { from, hours, trailName, org, orgId } = o;
+  const signatures = new Map<string, string>();
   for (const account of ORG_ACCOUNTS)
     for (const region of ACCOUNT_REGIONS[account]!) {
       const logs = writer.digestLog.get(`${account}/${region}`) ?? [];
@@ -29,7 +48,7 @@ export function writeDigests(writer: Writer, from: number, hours: number, trailN
         const dir = ymd(end).replace(/-/g, '/');
         const prefix = org ? `AWSLogs/${orgId}/${account}` : `AWSLogs/${account}`;
         const path = `${prefix}/CloudTrail-Digest/${region}/${dir}/${account}_CloudTrail-Digest_${region}_${trailName}_${region}_${compactStamp(end, true)}.json.gz`;
-        const bucket = org ? 'org-cloudtrail-logs-333333333333' : `cloudtrail-logs-${account}`;
+        const bucket = o.bucket ?? (org ? 'org-cloudtrail-logs-333333333333' : `cloudtrail-logs-${account}`);
         const body: Record<string, unknown> = {
           awsAccountId: account,
           digestStartTime: iso(begin),
@@ -49,9 +68,13 @@ export function writeDigests(writer: Writer, from: number, hours: number, trailN
         };
         const json: string = JSON.stringify(body);
         writer.put(path, gzipSync(json));
-        prev = { path, hash: createHash('sha256').update(json).digest('hex'), sig: rng.hex(512) };
-        n++;
+        const randomSignature = rng.hex(512);
+        const sig: string = o.signer
+          ? signDigest(o.signer, { digestEndTime: body.digestEndTime as string, bucket, key: path, content: json, previousSignature: prev?.sig ?? null })
+          : randomSignature;
+        signatures.set(path, sig);
+        prev = { path, hash: createHash('sha256').update(json).digest('hex'), sig };
       }
     }
-  return n;
+  return signatures;
 }

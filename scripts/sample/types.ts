@@ -1,6 +1,8 @@
 // The sample trail's options and its summary (ground truth for the detection tests), and the
 // names of what it writes.
 
+import type { TrailKey } from '../cloudtrail/index.js';
+
 export interface TrailOptions {
   /** Output directory; objects are written under `<out>/AWSLogs/...`. */
   out: string;
@@ -20,6 +22,10 @@ export interface TrailOptions {
   anomalies?: boolean;
   /** Volume multiplier; skips the targetMb calibration when given (see TrailSummary.scale). */
   scale?: number;
+  /** The bucket the digests name as their own and their logs' (default: org-cloudtrail-logs-333333333333, or cloudtrail-logs-<account>). */
+  bucket?: string;
+  /** Sign the digests with this key, as CloudTrail does (default: random signature bytes no key verifies). */
+  digestSigner?: TrailKey;
 }
 
 export type AnomalyKind =
@@ -93,6 +99,8 @@ export interface TrailSummary {
   objects: number;
   badObjects: BadObject[];
   digestObjects: number;
+  /** Each digest's signature by path: its S3 metadata `signature` when uploaded (a folder has no metadata). */
+  digestSignatures: Record<string, string>;
   /** Records in the good log objects. */
   records: number;
   /** Records with eventSource kms.amazonaws.com in the good log objects. */

@@ -2,35 +2,17 @@
 // per account and region in CloudTrail's key layout and document shape (the AWS examples in
 // ../shared/datasets/awsdocs-cloudtrail-user-guide/digest-examples), chained through
 // previousDigest*, signed SHA256withRSA over CloudTrail's string to sign with a test key pair, the
-// signature as S3 user metadata. Written here from the AWS documentation, not from src/integrity.
+// signature as S3 user metadata (scripts/cloudtrail/digest-signing.ts, shared with the demo's
+// sample). Written from the AWS documentation, not from src/integrity.
 
-import { createHash, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { digestMetadata, signDigest, type TrailKey } from '../../scripts/cloudtrail/digest-signing.js';
 import { logObjectKey, writeRaw } from './log-objects.js';
 import { mixedRecords } from './records.js';
 
-export interface TrailKey {
-  privateKey: KeyObject;
-  /** base64 DER, PKCS#1 RSAPublicKey (what ListPublicKeys returns) */
-  value: string;
-  fingerprint: string;
-  validFrom: string;
-  validUntil: string;
-}
-
-export function makeTrailKey(validFrom = '2024-01-01T00:00:00Z', validUntil = '2025-01-01T00:00:00Z', encoding: 'pkcs1' | 'spki' = 'pkcs1'): TrailKey {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const der = publicKey.export({ format: 'der', type: encoding });
-  return { privateKey, value: der.toString('base64'), fingerprint: createHash('md5').update(der).digest('hex'), validFrom, validUntil };
-}
-
-/** What `aws cloudtrail list-public-keys` prints. */
-export function publicKeyList(keys: TrailKey[]): string {
-  return JSON.stringify({
-    PublicKeyList: keys.map((k) => ({ Value: k.value, ValidityStartTime: k.validFrom, ValidityEndTime: k.validUntil, Fingerprint: k.fingerprint })),
-  }, null, 4);
-}
+export { makeTrailKey, publicKeyList, type TrailKey } from '../../scripts/cloudtrail/digest-signing.js';
 
 export interface TrailObject {
   key: string;
@@ -117,11 +99,9 @@ export function buildSignedTrail(o: TrailOptions): TrailObject[] {
           logFiles,
         };
         const json = Buffer.from(JSON.stringify(document));
-        const digestSha = sha256(json);
-        const toSign = `${document.digestEndTime}\n${o.bucket}/${key}\n${digestSha}\n${previous?.signature ?? 'null'}`;
-        const signature = sign('sha256', Buffer.from(toSign), signer.privateKey).toString('hex');
-        objects.push({ key, body: gzipSync(json), metadata: { signature, 'signature-algorithm': 'SHA256withRSA' } });
-        previous = { key, sha256: digestSha, signature };
+        const signature = signDigest(signer, { digestEndTime: document.digestEndTime, bucket: o.bucket, key, content: json, previousSignature: previous?.signature ?? null });
+        objects.push({ key, body: gzipSync(json), metadata: digestMetadata(signature) });
+        previous = { key, sha256: sha256(json), signature };
       }
     }
   }
