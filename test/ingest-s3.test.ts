@@ -25,13 +25,15 @@ function walk(d: string): string[] {
 }
 
 beforeAll(async () => {
-  // An organization trail under a prefix: 2 accounts x 2 regions x 4 days, > 1000 objects so listings page.
+  // An organization trail under a prefix: 2 accounts x 2 regions x 4 days; one region holds more
+  // than 1000 objects, so its listing (each account and region is listed on its own) pages.
   let i = 0;
   for (const account of ['111111111111', '222222222222']) {
     for (const region of ['us-east-1', 'eu-west-1']) {
+      const perDay = account === '111111111111' && region === 'us-east-1' ? 260 : 20;
       for (const day of DAYS) {
-        for (let n = 0; n < 70; n++, i++) {
-          const time = `${day}T${String(Math.floor(n / 6)).padStart(2, '0')}:${String((n % 6) * 10).padStart(2, '0')}:00Z`;
+        for (let n = 0; n < perDay; n++, i++) {
+          const time = `${day}T${String(Math.floor(n / 12)).padStart(2, '0')}:${String((n % 12) * 5).padStart(2, '0')}:00Z`;
           writeLogObject(join(trail, 'logs'), logObjectKey(account, region, time, 'o-abcdef1234'), mixedRecords(i % 7, 3, { account, region, time }));
         }
       }
@@ -114,6 +116,10 @@ describe('ingest from S3', () => {
       expect(first.code).toBe(4);
       expect(first.summary.unreadable).toEqual([{ uri: `s3://${BUCKET}/logs/${forbidden}`, error: expect.stringMatching(/AccessDenied.*\(HTTP 403\).*needs kms:Decrypt/) }]);
       expect(first.summary.failed).toEqual([{ uri: `s3://${BUCKET}/logs/${flaky}`, error: expect.stringMatching(/HTTP 503/) }]);
+      // The failed object holds its stream's mark before its day, so the next run lists it again.
+      const flakyStream = flaky.slice(0, flaky.indexOf('/CloudTrail/') + '/CloudTrail/'.length) + flaky.split('/CloudTrail/')[1].split('/')[0] + '/';
+      expect(await sql(db, "SELECT strftime(complete_through, '%Y-%m-%d') AS d FROM ingest_streams WHERE ends_with(stream, $1)", [flakyStream]))
+        .toEqual([{ d: '2024-04-30' }]);
 
       proxy.failing = proxy.failing.filter((f) => f.status === 403); // the 503 was transient
       const second = await run();
@@ -123,8 +129,9 @@ describe('ingest from S3', () => {
       const third = await run();
       expect(third.code).toBe(0);
       expect(third.summary).toMatchObject({ objects: 0, unreadableBefore: 1 });
-      // Where the next run resumes: near the newest day, not the unreadable object's day.
-      expect(third.summary.range.since).toBe('2024-05-02');
+      // Where the next run resumes: every stream read through its newest day, the unreadable
+      // object's stream too (it does not hold its mark back; a failed one did, until it was read).
+      expect(await sql(db, "SELECT DISTINCT strftime(complete_through, '%Y-%m-%d') AS d FROM ingest_streams")).toEqual([{ d: DAYS.at(-1) }]);
       expect(await sql(db, "SELECT status, count(*) AS n FROM ingested_objects GROUP BY ALL ORDER BY 1")).toEqual([
         { status: 'ok', n: objects.length - 1 }, { status: 'unreadable', n: 1 },
       ]);
