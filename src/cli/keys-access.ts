@@ -2,7 +2,7 @@
 // and who did (CloudTrail), one row per key, principal and capability.
 
 import { DuckDBEngine } from '../engine.js';
-import { hasAudit } from '../inventory/checks.js';
+import { hasAudit } from '../inventory/audited.js';
 import { accessTable } from '../inventory/access-table.js';
 import { KeyNotFoundError, resolveKey } from '../inventory/story.js';
 import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, waitMs } from './args.js';

@@ -13,7 +13,7 @@
 
 import type { QueryEngine } from '../engine.js';
 import { accountOfPrincipal, analyzeGrant, analyzeKeyPolicy, type PolicyExposure, type TrustContext } from '../kms/policy.js';
-import type { Severity } from './rules.js';
+import type { Severity } from './severity.js';
 import { judgePolicyChange, loadAuditPolicies, type AuditPolicies } from './policy-change.js';
 
 export interface Trust {

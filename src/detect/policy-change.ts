@@ -21,8 +21,8 @@
 // policies, for one, have no root kms:* statement: its absence alone says nothing).
 
 import type { QueryEngine } from '../engine.js';
-import { hasAudit } from '../inventory/checks.js';
-import type { Severity } from './rules.js';
+import { hasAudit } from '../inventory/audited.js';
+import type { Severity } from './severity.js';
 
 /** Per key ARN, the audited policies, oldest first: [audit time 'YYYY-MM-DD HH:MM:SS', document text]. */
 export type AuditPolicies = ReadonlyMap<string, ReadonlyArray<readonly [string, string]>>;

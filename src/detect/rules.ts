@@ -20,10 +20,10 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { queriesDir } from '../paths.js';
+import { SEVERITIES, type Severity } from './severity.js';
 import { ANALYZERS, type AnalyzerName } from './analyze.js';
 
-export type Severity = 'low' | 'medium' | 'high';
-export const SEVERITIES: readonly Severity[] = ['low', 'medium', 'high'];
+export { SEVERITIES, type Severity } from './severity.js';
 
 /** Bound by the runner for every rule: the reporting start, and the trusted accounts as 'id,id,...'. */
 export const BUILTIN_PARAMS = ['since', 'trusted_accounts'] as const;

@@ -8,6 +8,7 @@ import type { Trust } from '../detect/analyze.js';
 import { loadRules, type Rule } from '../detect/rules.js';
 import { runDetections, type Finding, type ParamOverrides } from '../detect/run.js';
 import { queriesDir } from '../paths.js';
+import { hasAudit } from './audited.js';
 
 export const auditChecksDir = join(queriesDir, 'audit');
 
@@ -21,14 +22,6 @@ export async function runAuditChecks(engine: QueryEngine, checks: Rule[], trust:
   // The grant analysis words its reasons for CreateGrant events; these are grants as they are now.
   for (const f of findings) if (f.rule === 'live_grant_exposure' && f.detail) f.detail = f.detail.replaceAll('CreateGrant on key', 'The grant on key');
   return findings;
-}
-
-/** True when the database holds at least one audit (an older database has no inventory tables). */
-export async function hasAudit(engine: QueryEngine): Promise<boolean> {
-  if (engine.name !== 'duckdb') return false;
-  const rows = await engine.query("SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'inventory_runs'");
-  if (Number(rows[0]?.n ?? 0) === 0) return false;
-  return Number((await engine.query('SELECT count(*) AS n FROM inventory_runs'))[0]?.n ?? 0) > 0;
 }
 
 /** The findings of the latest audit with default parameters, or none when there is no audit. */
