@@ -1,10 +1,12 @@
 // keytrail ingest as a process: killed halfway, two at once, exit codes and output.
 
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, startCli } from './helpers/cli.js';
 import { sql } from './helpers/ingest.js';
+import { holdLock } from './helpers/lock-holder.js';
 import { logObjectKey, tempDir, writeLogObject, writeRaw } from './helpers/log-objects.js';
 import { mixedRecords } from './helpers/records.js';
 
@@ -23,20 +25,19 @@ beforeAll(() => {
 });
 afterAll(cleanup);
 
+/** Polls a condition that a child process makes true (a file it creates); the test's timeout bounds it. */
+async function until(condition: () => boolean): Promise<void> {
+  while (!condition()) await sleep(20);
+}
+
 const rows = async (db: string) => (await sql<{ n: number }>(db, 'SELECT count(*) AS n FROM kms_events'))[0].n;
 
 describe('keytrail ingest (process)', () => {
   it('killed with SIGKILL mid-run, then run again, ends with exactly the right rows', async () => {
     const db = join(dir, 'killed.duckdb');
-    const run = startCli(['ingest', trail, '--db', db, '--batch-objects', '40', '--workers', '1', '--concurrency', '2']);
-    // Kill once some batches have committed (the WAL grows with each commit), not before.
-    for (let i = 0; i < 200; i++) {
-      await sleep(50);
-      const { size } = await import('node:fs').then((fs) => fs.statSync(`${db}.wal`, { throwIfNoEntry: false }) ?? { size: 0 });
-      if (size > 2_000_000) break;
-    }
-    run.child.kill('SIGKILL');
-    const killed = await run.done;
+    // Killed once some batches have committed, not before: at a deterministic point (src/fault.ts),
+    // not when a timer happens to fire.
+    const killed = await runCli(['ingest', trail, '--db', db, '--batch-objects', '40', '--workers', '1', '--concurrency', '2'], { KEYTRAIL_FAULT: 'after-commit:3' });
     expect(killed.signal).toBe('SIGKILL');
 
     const partial = await rows(db);
@@ -57,17 +58,23 @@ describe('keytrail ingest (process)', () => {
 
   it('a second run on the same database fails at once, or waits with --wait', async () => {
     const db = join(dir, 'shared.duckdb');
+    // The first run is held inside its run, deterministically: it has taken the ingest lock, and its
+    // first commit waits for another process that holds the database open.
+    const holder = await holdLock(db);
     const first = startCli(['ingest', trail, '--db', db, '--workers', '1', '--concurrency', '1']);
-    await sleep(700);
-    const started = Date.now();
+    let firstDone = false;
+    void first.done.then(() => (firstDone = true));
+    await until(() => existsSync(`${db}.ingest-lock`) || firstDone);
     const second = await runCli(['ingest', trail, '--db', db]);
-    expect(Date.now() - started).toBeLessThan(5000);
+    expect(firstDone).toBe(false); // at once: the first run could not have finished meanwhile
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/is in use by another keytrail ingest \(PID \d+.*pass --wait/s);
-    const waiting = await runCli(['ingest', trail, '--db', db, '--wait', '--json']);
+    const waiting = startCli(['ingest', trail, '--db', db, '--wait', '--json']);
+    await holder.release();
     expect((await first.done).code).toBe(0);
-    expect(waiting.code).toBe(0);
-    expect(JSON.parse(waiting.stdout)).toMatchObject({ objects: 0, skipped: OBJECTS });
+    const waited = await waiting.done;
+    expect(waited.code).toBe(0);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ objects: 0, skipped: OBJECTS });
     expect(await rows(db)).toBe(OBJECTS * KMS_PER_OBJECT);
   }, 120_000);
 
