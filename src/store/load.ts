@@ -190,10 +190,13 @@ export class Batch {
    * cost follows the batch, not the table (there is no index to keep: schemas/duckdb/10_tables.sql).
    */
   private async insertEvents(store: Store, table: string, eventSource: string): Promise<number> {
-    const batchRows = `(SELECT *, ${EVENT_KEY} AS event_key FROM normalized
-                        WHERE event_source = '${eventSource}' AND event_time IS NOT NULL AND event_name IS NOT NULL)`;
+    // The batch's rows of this table with their keys, hashed once for the three statements below.
+    await store.run(
+      `CREATE OR REPLACE TEMP TABLE batch_events AS SELECT *, ${EVENT_KEY} AS event_key FROM normalized
+       WHERE event_source = '${eventSource}' AND event_time IS NOT NULL AND event_name IS NOT NULL`,
+    );
     const [span] = await store.all<{ lo: string | null; hi: string | null }>(
-      `SELECT min(event_time)::VARCHAR AS lo, max(event_time)::VARCHAR AS hi FROM ${batchRows}`,
+      'SELECT min(event_time)::VARCHAR AS lo, max(event_time)::VARCHAR AS hi FROM batch_events',
     );
     if (span.lo === null || span.hi === null) return 0;
     // Literals, not parameters: DuckDB prunes row groups by constants it sees when planning.
@@ -201,7 +204,7 @@ export class Batch {
                      WHERE event_time BETWEEN TIMESTAMP '${span.lo}' AND TIMESTAMP '${span.hi}')`;
     const inserted = await store.run(
       `INSERT INTO ${table} BY NAME
-       SELECT * EXCLUDE (event_source, record_ref) FROM ${batchRows} z
+       SELECT * EXCLUDE (event_source, record_ref) FROM batch_events z
        WHERE NOT EXISTS (SELECT 1 FROM ${stored} t WHERE t.event_key = z.event_key)
        QUALIFY row_number() OVER (PARTITION BY z.event_key ORDER BY z.record_ref) = 1
        ORDER BY z.event_time`,
@@ -209,7 +212,7 @@ export class Batch {
     await store.run(
       `INSERT INTO event_redeliveries
        SELECT DISTINCT z.event_id, z.record_hash, z.source_object
-       FROM ${batchRows} z JOIN ${stored} t ON t.event_key = z.event_key
+       FROM batch_events z JOIN ${stored} t ON t.event_key = z.event_key
        WHERE t.source_object <> z.source_object
        ON CONFLICT DO NOTHING`,
     );

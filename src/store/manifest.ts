@@ -1,5 +1,6 @@
 // What the manifest knows about a listed object: new, already read, or to be read again.
 
+import { addDays } from '../source/layout.js';
 import type { LogObjectRef } from '../source/source.js';
 import type { Store } from './db.js';
 import type { ObjectStatus } from './load.js';
@@ -45,10 +46,6 @@ export class ManifestIndex {
     while (this.days.size > 8 * DAYS_PER_LOOKUP) this.days.delete(this.days.keys().next().value!);
     return this.days.get(cacheKey)!;
   }
-}
-
-function addDays(day: string, n: number): string {
-  return new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10);
 }
 
 /**
