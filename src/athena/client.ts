@@ -41,6 +41,8 @@ export interface QueryStats {
 
 /** A query Athena ran and failed or cancelled; the message is Athena's own reason. */
 export class AthenaQueryError extends Error {
+  override readonly name = 'AthenaQueryError';
+
   constructor(readonly queryExecutionId: string, readonly state: string, reason: string, readonly errorType?: string) {
     super(reason);
   }

@@ -8,7 +8,7 @@
 // and the bytes scanned and the estimated cost go to stderr: per query on a terminal, the total
 // when the engine closes.
 
-import { AthenaEngine, AthenaQueryError, USD_PER_TB, type QueryStats } from '../athena/client.js';
+import type { AthenaEngine, AthenaQueryError, QueryStats } from '../athena/client.js';
 import { DialectError } from '../athena/dialect.js';
 import { DuckDBEngine, type QueryEngine } from '../engine.js';
 import { UsageError, oneOf } from './args.js';
@@ -58,6 +58,7 @@ export function engineName(values: EngineOptionValues): EngineName {
 /** The engine the options ask for: the DuckDB file at `db` (read-only, waiting up to `waitMs` for a writer) or Athena. */
 export async function openEngine(values: EngineOptionValues, db: string, waitMs = 0): Promise<QueryEngine> {
   if (engineName(values) === 'duckdb') return DuckDBEngine.open(db, waitMs);
+  const { AthenaEngine, USD_PER_TB } = await import('../athena/client.js'); // the SDK loads only for Athena
   const out = values['athena-output'];
   const verbose = Boolean(process.stderr.isTTY);
   const engine = new AthenaEngine({
@@ -68,7 +69,7 @@ export async function openEngine(values: EngineOptionValues, db: string, waitMs 
     onQuery: verbose ? (s) => console.error(describeQuery(s)) : undefined,
     onClose: (e) => {
       process.removeListener('SIGINT', interrupt);
-      if (e.totals.queries > 0) console.error(describeTotals(e));
+      if (e.totals.queries > 0) console.error(describeTotals(e, USD_PER_TB));
     },
   });
   const interrupt = () => {
@@ -95,10 +96,13 @@ export async function openEngine(values: EngineOptionValues, db: string, waitMs 
 
 /** Athena's and the translation's errors, as a command shows them. */
 export function engineErrorMessage(err: unknown): string | null {
-  if (err instanceof AthenaQueryError) return `Athena query ${err.queryExecutionId} ${err.state.toLowerCase()}: ${err.message}`;
+  if (isAthenaQueryError(err)) return `Athena query ${err.queryExecutionId} ${err.state.toLowerCase()}: ${err.message}`;
   if (err instanceof DialectError) return `cannot run on Athena: ${err.message}`;
   return null;
 }
+
+// By name: the class is in the Athena module, which is not loaded unless Athena was asked for.
+const isAthenaQueryError = (err: unknown): err is AthenaQueryError => err instanceof Error && err.name === 'AthenaQueryError';
 
 export function formatBytes(bytes: number): string {
   const units = ['bytes', 'KB', 'MB', 'GB', 'TB'];
@@ -117,10 +121,10 @@ function describeQuery(s: QueryStats): string {
   return `athena: query ${s.queryExecutionId} ${s.state.toLowerCase()}, scanned ${formatBytes(s.dataScannedBytes)}, ~${usd(s.estimatedUsd)}`;
 }
 
-function describeTotals(engine: AthenaEngine): string {
+function describeTotals(engine: AthenaEngine, usdPerTb: number): string {
   const t = engine.totals;
   return (
     `athena: ${t.queries} quer${t.queries === 1 ? 'y' : 'ies'}, scanned ${formatBytes(t.dataScannedBytes)}; ` +
-    `estimated cost ${usd(t.estimatedUsd)} (at $${USD_PER_TB}/TB, 10 MB minimum per query)`
+    `estimated cost ${usd(t.estimatedUsd)} (at $${usdPerTb}/TB, 10 MB minimum per query)`
   );
 }

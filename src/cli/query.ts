@@ -1,7 +1,6 @@
 // keytrail query SQL: ad-hoc SQL on a read-only connection.
 
 import { writeFileSync } from 'node:fs';
-import { ArrowConversionError, resultToArrow } from '../arrow.js';
 import type { AthenaEngine } from '../athena/client.js';
 import { Store, plainRows } from '../store/db.js';
 import { DEFAULT_DB, EXIT, UsageError, WAIT_OPTION, oneOf, parse, waitMs } from './args.js';
@@ -58,6 +57,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     const reader = await query(() => store.connection.runAndReadAll(positionals[0]));
     if (format === 'arrow') {
+      const { ArrowConversionError, resultToArrow } = await import('../arrow.js'); // apache-arrow loads only for arrow
       let bytes;
       try {
         bytes = resultToArrow(reader);

@@ -22,9 +22,11 @@ export interface Problem {
 
 /**
  * Where an object a digest names (bucket, key) is: its s3:// URI, or the same key in a folder copy
- * of the bucket. See locate.ts.
+ * of the bucket (objects.ts, s3-objects.ts).
  */
 export type Locate = (bucket: string, key: string) => string;
+
+export const s3Locate: Locate = (bucket, key) => `s3://${bucket}/${key}`;
 
 export interface DigestObject {
   /** Where it was read: s3://bucket/key or a file path. */

@@ -4,7 +4,6 @@
 
 import { readFile } from 'node:fs/promises';
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { CloudTrailClient, paginateListPublicKeys } from '@aws-sdk/client-cloudtrail';
 
 export interface PublicKey {
   fingerprint: string;
@@ -85,6 +84,7 @@ export async function loadPublicKeysFile(path: string): Promise<PublicKeyRing> {
  * lists merge). A region that cannot be asked leaves the ring incomplete rather than failing the run.
  */
 export async function fetchPublicKeys(regions: Iterable<string>, from: Date, until: Date): Promise<PublicKeyRing> {
+  const { CloudTrailClient, paginateListPublicKeys } = await import('@aws-sdk/client-cloudtrail'); // only when asked: it loads slowly
   const ring: PublicKeyRing = { keys: new Map(), complete: true, errors: [] };
   await Promise.all([...new Set(regions)].map(async (region) => {
     const client = new CloudTrailClient({ region, maxAttempts: 4 });

@@ -3,7 +3,7 @@
 // listed. Apart from the client, so that status can read the manifest's rows without it.
 
 import { addDays, daysOf, type DayRange } from './layout.js';
-import type { LogObjectRef } from './source.js';
+import { SourceError, type LogObjectRef } from './source.js';
 
 export const EVENT_HISTORY = 'event-history://';
 
@@ -36,3 +36,19 @@ export function readThrough(day: string, etag: string | null): string | null {
 }
 
 const utcDay = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
+
+const REGION_RE = /^[a-z]{2}(?:-[a-z0-9]+)+-\d+$/;
+
+/** The regions an event-history://REGION[,REGION…] spec names (none: the default regions). */
+export function specRegions(spec: string): string[] {
+  const rest = spec.slice(EVENT_HISTORY.length).replace(/\/$/, '');
+  return rest === '' ? [] : parseRegions(rest, spec);
+}
+
+/** 'us-east-1,eu-west-1' -> its regions, or a SourceError naming `what`. */
+export function parseRegions(list: string, what: string): string[] {
+  const regions = [...new Set(list.split(',').map((r) => r.trim()).filter(Boolean))];
+  const bad = regions.filter((r) => !REGION_RE.test(r));
+  if (regions.length === 0 || bad.length > 0) throw new SourceError(`${what}: ${bad.length ? `'${bad.join("', '")}' is not a region` : 'no region'} (expected e.g. us-east-1,eu-west-1)`);
+  return regions;
+}

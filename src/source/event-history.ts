@@ -14,7 +14,7 @@
 import { CloudTrailClient, LookupEventsCommand, type LookupEventsCommandInput, type LookupEventsCommandOutput } from '@aws-sdk/client-cloudtrail';
 import { describeS3Error as describeAwsError } from '../aws/s3-client.js';
 import { NoRegionError, resolveTargets } from '../inventory/targets.js';
-import { EVENT_HISTORY, HISTORY_DAYS, listDays } from './event-history-days.js';
+import { EVENT_HISTORY, HISTORY_DAYS, listDays, specRegions } from './event-history-days.js';
 import { ReadError, SourceError, type LogSource } from './source.js';
 
 
@@ -38,22 +38,7 @@ export interface EventHistorySource extends LogSource {
   readonly notes: string[];
 }
 
-const REGION_RE = /^[a-z]{2}(?:-[a-z0-9]+)+-\d+$/;
 const OBJECT_RE = /^event-history:\/\/([^/]+)\/([^/]+)\/(\d{4}-\d{2}-\d{2})$/;
-
-/** The regions an event-history://REGION[,REGION…] spec names (none: the default regions). */
-export function specRegions(spec: string): string[] {
-  const rest = spec.slice(EVENT_HISTORY.length).replace(/\/$/, '');
-  return rest === '' ? [] : parseRegions(rest, spec);
-}
-
-/** 'us-east-1,eu-west-1' -> its regions, or a SourceError naming `what`. */
-export function parseRegions(list: string, what: string): string[] {
-  const regions = [...new Set(list.split(',').map((r) => r.trim()).filter(Boolean))];
-  const bad = regions.filter((r) => !REGION_RE.test(r));
-  if (regions.length === 0 || bad.length > 0) throw new SourceError(`${what}: ${bad.length ? `'${bad.join("', '")}' is not a region` : 'no region'} (expected e.g. us-east-1,eu-west-1)`);
-  return regions;
-}
 
 export async function openEventHistorySource(spec: string, options: EventHistoryOptions): Promise<EventHistorySource> {
   const named = specRegions(spec);

@@ -1,9 +1,9 @@
 // Which LogSource a SOURCE argument names: s3://bucket[/prefix], event-history://[REGION,…], or a folder.
 
+// The AWS sources are imported when named: loading the SDK costs half a second of every run.
+
 import { isEventHistory } from './event-history-days.js';
-import { openEventHistorySource } from './event-history.js';
 import { openLocalSource } from './local.js';
-import { openS3Source } from './s3.js';
 import type { LogSource } from './source.js';
 
 export interface OpenOptions {
@@ -30,11 +30,13 @@ const eventHistoryConcurrency = (regions: number) => Math.max(32, regions * 92);
 
 export async function openSource(spec: string, options: OpenOptions): Promise<OpenedSource> {
   if (isEventHistory(spec)) {
+    const { openEventHistorySource } = await import('./event-history.js');
     const source = await openEventHistorySource(spec, { regions: options.regions, endpointUrl: options.endpointUrl });
     return { source, concurrency: options.concurrency ?? eventHistoryConcurrency(source.regions.length), notes: source.notes };
   }
   if (spec.startsWith('s3://')) {
     const concurrency = options.concurrency ?? 32;
+    const { openS3Source } = await import('./s3.js');
     return { source: await openS3Source(spec, { endpointUrl: options.endpointUrl, concurrency }), concurrency, notes: [] };
   }
   return { source: await openLocalSource(spec), concurrency: options.concurrency ?? 64, notes: [] };

@@ -34,6 +34,11 @@ export async function* listAll(source: LogSource, range: DayRange): AsyncGenerat
   for await (const stream of source.streams()) yield* source.list(stream, range);
 }
 
+/** The URIs of listAll. */
+export async function* listUris(source: LogSource, range: DayRange): AsyncGenerator<string> {
+  for await (const ref of listAll(source, range)) yield ref.uri;
+}
+
 /** The source itself is unusable (no such folder or bucket, no access): exit code 2. */
 export class SourceError extends Error {}
 
