@@ -1,4 +1,4 @@
-// keytrail detect and keytrail keys, as built (dist/): output formats, exit codes, options.
+// keytrail detect and keytrail keys: output formats, exit codes, options.
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

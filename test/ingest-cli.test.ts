@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli, startCli } from './helpers/cli.js';
+import { runCli, spawnCli, startCli } from './helpers/cli.js';
 import { sql } from './helpers/ingest.js';
 import { holdLock } from './helpers/lock-holder.js';
 import { logObjectKey, tempDir, writeLogObject, writeRaw } from './helpers/log-objects.js';
@@ -37,7 +37,7 @@ describe('keytrail ingest (process)', () => {
     const db = join(dir, 'killed.duckdb');
     // Killed once some batches have committed, not before: at a deterministic point (src/fault.ts),
     // not when a timer happens to fire.
-    const killed = await runCli(['ingest', trail, '--db', db, '--batch-objects', '40', '--workers', '1', '--concurrency', '2'], { KEYTRAIL_FAULT: 'after-commit:3' });
+    const killed = await spawnCli(['ingest', trail, '--db', db, '--batch-objects', '40', '--workers', '1', '--concurrency', '2'], { KEYTRAIL_FAULT: 'after-commit:3' });
     expect(killed.signal).toBe('SIGKILL');
 
     const partial = await rows(db);

@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { StreamListing } from '../src/store/streams.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, spawnCli } from './helpers/cli.js';
 import { ingestFolder, sql } from './helpers/ingest.js';
 import { logObjectKey, tempDir, writeLogObject } from './helpers/log-objects.js';
 import { mixedRecords } from './helpers/records.js';
@@ -97,14 +97,13 @@ describe('killed runs', () => {
     }
     const objects = 2 * 2 * 6 * 3;
     const db = join(dir, 'killed.duckdb');
-    const ingest = (env: Record<string, string> = {}) =>
-      runCli(['ingest', trail, '--db', db, '--batch-objects', '5', '--workers', '1', '--concurrency', '2', '--json'], env);
+    const args = ['ingest', trail, '--db', db, '--batch-objects', '5', '--workers', '1', '--concurrency', '2', '--json'];
 
     // After a commit, before one (mid-batch: objects decoded and staged), inside one (before COMMIT).
     const faults = ['after-commit:1', 'before-commit:2', 'in-commit:1', 'in-commit:3', 'after-commit:2'];
     let committed = 0;
     for (const fault of faults) {
-      const killed = await ingest({ KEYTRAIL_FAULT: fault });
+      const killed = await spawnCli(args, { KEYTRAIL_FAULT: fault }); // the crash point kills the process
       expect(killed.signal, fault).toBe('SIGKILL');
       const now = await count(db, 'ingested_objects');
       expect(now, fault).toBeGreaterThanOrEqual(committed);
@@ -119,7 +118,7 @@ describe('killed runs', () => {
     expect(interrupted).toMatchObject({ objects_committed: expect.any(Number) });
     expect(status.code).toBe(1);
 
-    const final = await ingest();
+    const final = await runCli(args);
     expect(final.code).toBe(0);
     expect(JSON.parse(final.stdout)).toMatchObject({ skipped: committed, objects: objects - committed });
 

@@ -1,7 +1,7 @@
 // Who can use each key, and who did: keys audit reads IAM through the real @aws-sdk/client-iam from a
 // local endpoint speaking IAM's query protocol (test/helpers/iam-server.ts: SigV4, XML, IsTruncated /
 // Marker paging, URL-encoded documents), stores it with the snapshot; the five access checks find
-// their planted problems beside benign look-alikes; keytrail keys access / keys show (as built)
+// their planted problems beside benign look-alikes; keytrail keys access / keys show
 // answer who can and who did, with the calls CloudTrail holds.
 
 import { copyFileSync } from 'node:fs';

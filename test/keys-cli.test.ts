@@ -1,4 +1,4 @@
-// keytrail keys audit / keys show / detect with an audit, as built (dist/), against the local KMS,
+// keytrail keys audit / keys show / detect with an audit, against the local KMS,
 // STS, Account and Access Analyzer endpoint: output, exit codes, options.
 
 import { writeFileSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// keytrail detect --notify, as built (dist/): findings reach a real HTTP listener on 127.0.0.1 and
+// keytrail detect --notify: findings reach a real HTTP listener on 127.0.0.1 and
 // SNS (the real SDK against test/helpers/sns-server.ts) exactly once each, signed, retried, and
 // recorded in the database; failures exit 4 with the reason and are delivered by the next run.
 

@@ -1,4 +1,4 @@
-// What every command writes, as built (dist/): one CSV writer with the formula guard for query,
+// What every command writes: one CSV writer with the formula guard for query,
 // keys and report; query as an Arrow IPC stream and as Parquet; report's findings judged with the
 // same zone of trust as detect's (--trusted-accounts, --config).
 

@@ -1,4 +1,4 @@
-// keytrail status, as built (dist/): runs, problem objects with reasons, lag per account/region,
+// keytrail status: runs, problem objects with reasons, lag per account/region,
 // and the exit code a monitoring check pages on.
 
 import { writeFileSync } from 'node:fs';
