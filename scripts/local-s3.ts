@@ -1,10 +1,11 @@
 // A local S3 server (s3rver) for the demo, the benchmark and the tests, and a client for it.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 
@@ -26,11 +27,22 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // the 
 
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
+/**
+ * The server's script. From the TypeScript sources (tests), the build's when it is newer (npm test
+ * builds first): through tsx, each server costs a second of CPU to start.
+ */
+function serverScript(): string {
+  const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
+  if (!import.meta.url.endsWith('.ts')) return here('./s3rver-process.js');
+  const source = here('./s3rver-process.ts');
+  const built = here('../dist/scripts/s3rver-process.js');
+  return existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs ? built : source;
+}
+
 export async function startLocalS3(directory?: string): Promise<LocalS3> {
   const dir = directory ?? mkdtempSync(join(tmpdir(), 'keytrail-s3-'));
-  const fromSources = import.meta.url.endsWith('.ts');
-  const script = new URL(fromSources ? './s3rver-process.ts' : './s3rver-process.js', import.meta.url).pathname;
-  const args = ['--openssl-legacy-provider', ...(fromSources ? ['--import', 'tsx'] : []), script, dir];
+  const script = serverScript();
+  const args = ['--openssl-legacy-provider', ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, dir];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);

@@ -52,7 +52,9 @@ function reports(f: Finding, a: InjectedAnomaly): boolean {
 async function detect(options: { anomalies: boolean; seed: number }): Promise<{ summary: TrailSummary; findings: Finding[] }> {
   const { dir, cleanup } = tempDir('keytrail-sample-');
   try {
-    const summary = generateTrail({ out: join(dir, 'trail'), seed: options.seed, targetMb: 0.5, bad: false, anomalies: options.anomalies });
+    // Two weeks at 0.2 MB (not the demo's three at 2 MB): the smallest trail that still holds every
+    // anomaly with its baseline; the objects, not the megabytes, set the cost.
+    const summary = generateTrail({ out: join(dir, 'trail'), seed: options.seed, days: 14, targetMb: 0.2, bad: false, anomalies: options.anomalies });
     const db = join(dir, 'keytrail.duckdb');
     await ingestFolder(join(dir, 'trail'), db);
     const engine = await DuckDBEngine.open(db);
