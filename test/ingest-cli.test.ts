@@ -10,7 +10,7 @@ import { holdLock } from './helpers/lock-holder.js';
 import { logObjectKey, tempDir, writeLogObject, writeRaw } from './helpers/log-objects.js';
 import { mixedRecords } from './helpers/records.js';
 
-const OBJECTS = 1200;
+const OBJECTS = 600;
 const KMS_PER_OBJECT = 20;
 const { dir, cleanup } = tempDir();
 const trail = join(dir, 'trail');
@@ -81,7 +81,7 @@ describe('keytrail ingest (process)', () => {
   it('other commands read the database while an ingest loads it, and the counts are exact after', async () => {
     const db = join(dir, 'busy.duckdb');
     // Small batches and one slow worker: the ingest runs for seconds and commits many times.
-    const ingesting = startCli(['ingest', trail, '--db', db, '--workers', '1', '--concurrency', '1', '--batch-objects', '60']);
+    const ingesting = startCli(['ingest', trail, '--db', db, '--workers', '1', '--concurrency', '1', '--batch-objects', '30']);
     let finished = false;
     void ingesting.done.then(() => (finished = true));
     const seen: number[] = [];
