@@ -4,20 +4,25 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from './helpers/cli.js';
-import { holdLock } from './helpers/lock-holder.js';
+import { startLockHolder, type LockHolder } from './helpers/lock-holder.js';
 import { at, identity, keyArn, kmsEvent, loadTrail, type LoadedTrail } from './helpers/trail.js';
 
 const A = '111111111111';
 const key = keyArn(A, '1234abcd-12ab-34cd-56ef-1234567890ab');
 
 let trail: LoadedTrail;
+let holder: LockHolder; // one process, holding the lock in each test and letting go
 beforeAll(async () => {
+  holder = await startLockHolder();
   trail = await loadTrail([
     kmsEvent({ eventName: 'Decrypt', time: at(0), identity: identity.user(A, 'alice'), key }),
     kmsEvent({ eventName: 'DescribeKey', time: at(3, 15), identity: identity.root(A), key, sourceIp: '203.0.113.99' }),
   ]);
 }, 60_000);
-afterAll(() => trail?.cleanup());
+afterAll(async () => {
+  await holder?.stop();
+  trail?.cleanup();
+});
 
 const COMMANDS: Array<[string, () => string[], (stdout: string) => void]> = [
   ['query', () => ['query', 'SELECT count(*) AS n FROM kms_events', '--format', 'json'], (out) => expect(JSON.parse(out)).toEqual([{ n: 2 }])],
@@ -32,7 +37,7 @@ describe('reading while another process holds the database', () => {
   it.each(COMMANDS)('%s waits for the lock, then answers', async (_name, args, check) => {
     // The lock is another process's; the reader can be this one (no second Node to start, so it
     // is trying from the first milliseconds: half a second is several refused attempts).
-    const holder = await holdLock(trail.db);
+    await holder.hold(trail.db);
     const reader = runCli([...args(), '--db', trail.db]);
     let finished = false;
     void reader.then(() => (finished = true));
@@ -47,7 +52,7 @@ describe('reading while another process holds the database', () => {
   });
 
   it('--wait 0 fails at once, naming the process that holds the database', async () => {
-    const holder = await holdLock(trail.db);
+    await holder.hold(trail.db);
     try {
       for (const args of [['query', 'SELECT 1'], ['detect'], ['keys'], ['report'], ['status']]) {
         const { code, stderr } = await runCli([...args, '--db', trail.db, '--wait', '0']);
