@@ -19,7 +19,7 @@ import { ReadError, SourceError, type LogSource } from './source.js';
 
 
 /** LookupEvents' quota: 2 requests per second per account and region. */
-export const LOOKUP_RATE = 2;
+const LOOKUP_RATE = 2;
 const PAGE_SIZE = 50;
 /** Attempts of one request when throttled or when the service or connection fails. */
 const MAX_ATTEMPTS = 8;
