@@ -17,7 +17,7 @@ const X = '999999999999';
 const key = keyArn(A, '1234abcd-12ab-34cd-56ef-1234567890ab');
 const SECRET = 'correct horse battery staple';
 
-interface Received { headers: IncomingHttpHeaders; raw: string; answered: number }
+interface Received { headers: IncomingHttpHeaders; raw: string; answered: number; at: number }
 
 let listeners = 0;
 
@@ -30,7 +30,7 @@ async function listener(statuses: number[]) {
     req.on('data', (d: string) => (raw += d));
     req.on('end', () => {
       const answered = statuses[Math.min(received.length, statuses.length - 1)];
-      received.push({ headers: req.headers, raw, answered });
+      received.push({ headers: req.headers, raw, answered, at: Date.now() });
       res.writeHead(answered, { 'content-type': 'text/plain' }).end(answered === 200 ? 'ok' : 'try later');
     });
   });
@@ -49,15 +49,21 @@ beforeAll(async () => {
     kmsEvent({ eventName: 'DescribeKey', time: at(3, 15), identity: identity.root(A), key, sourceIp: '203.0.113.99' }),
   ]);
   sns = await startSnsServer();
+  retryConfig = join(trail.trail, '..', 'retry.json');
+  writeFileSync(retryConfig, JSON.stringify({ notifyRetrySeconds: RETRY_SECONDS }));
 }, 60_000);
 afterAll(async () => {
   await sns?.close();
   trail?.cleanup();
 });
 
+/** Webhook retries after 50, 100, 200 ms instead of 0.5, 1, 2 s: the config's notifyRetrySeconds. */
+const RETRY_SECONDS = 0.05;
+let retryConfig: string;
+
 const SNS_ENV = { AWS_ENDPOINT_URL_SNS: '', AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'secret', AWS_REGION: 'us-east-1' };
 const detect = (args: string[], env: NodeJS.ProcessEnv = {}) =>
-  runCli(['detect', '--db', trail.db, '--format', 'json', ...args], { ...SNS_ENV, AWS_ENDPOINT_URL_SNS: sns.endpoint, ...env });
+  runCli(['detect', '--db', trail.db, '--format', 'json', ...(args.includes('--config') ? [] : ['--config', retryConfig]), ...args], { ...SNS_ENV, AWS_ENDPOINT_URL_SNS: sns.endpoint, ...env });
 
 const body = (r: Received) => JSON.parse(r.raw) as { text: string; finding: Record<string, unknown> };
 
@@ -128,6 +134,8 @@ describe('detect --notify with a webhook', () => {
       expect(failed.stderr).toContain(`could not notify ${new URL(hook.url).origin}/… of key_loss: HTTP 503 Service Unavailable (after 4 attempts)`);
       expect(JSON.parse(failed.stdout)).toHaveLength(1);
       expect(hook.received).toHaveLength(4);
+      // Asked again after a wait that doubles: notifyRetrySeconds, then twice, then four times it.
+      for (let i = 1; i < 4; i++) expect(hook.received[i].at - hook.received[i - 1].at).toBeGreaterThanOrEqual(RETRY_SECONDS * 1000 * 2 ** (i - 1));
       expect(hook.received[0].headers['x-keytrail-signature']).toBe(`sha256=${createHmac('sha256', SECRET).update(hook.received[0].raw).digest('hex')}`);
 
       hook.statuses.splice(0, 1, 200);
@@ -202,7 +210,10 @@ describe('detect --notify with a webhook', () => {
     } finally {
       await hook.close();
     }
+    const slow = join(trail.trail, '..', 'slow.json');
+    writeFileSync(slow, JSON.stringify({ notify: [hook.url], notifyRetrySeconds: -1 }));
     for (const [args, message] of [
+      [['--config', slow], 'notifyRetrySeconds must be a number of seconds from 0 to 3600'],
       [['--notify', 'ftp://example.com/x'], 'a webhook is http:// or https://'],
       [['--notify', 'sns:arn:aws:sns:us-east-1:1234:t'], 'not an SNS topic ARN'],
       [['--notify', 'nothing'], 'not a URL'],

@@ -13,7 +13,8 @@
 // newest first, MaxResults (1-50, default 50) per page, NextToken valid only for the same query.
 // Each event as AWS answers it (EventId, EventName, EventTime, EventSource, Username, Resources ...)
 // with the record itself as the CloudTrailEvent string. Rate limit: a token bucket of 2 requests a
-// second per region (burst 2); a request over it gets ThrottlingException (HTTP 400).
+// second per region as AWS's quota (lookupRate for another), burst 2; a request over it gets
+// ThrottlingException (HTTP 400).
 //
 // With accessKeys, every request must be signed (SigV4) by one of them; deny(region) or
 // denyAccessKey(key) answers AccessDeniedException.
@@ -45,6 +46,8 @@ export interface CloudTrailServerOptions {
   account?: string;
   /** Event history per region. */
   events?: Record<string, CloudTrailRecord[]>;
+  /** LookupEvents requests a second per region (default 2, AWS's quota). */
+  lookupRate?: number;
 }
 
 export interface CloudTrailServer {
@@ -63,7 +66,8 @@ export interface CloudTrailServer {
 
 const TARGET_RE = /^(?:com\.amazonaws\.cloudtrail\.v20131101\.)?CloudTrail_20131101\.(\w+)$/;
 const HISTORY_SECONDS = 90 * 86_400;
-const RATE_PER_SECOND = 2;
+const LOOKUP_RATE = 2;
+const BURST = 2;
 const ATTRIBUTE_FIELDS: Record<string, (r: CloudTrailRecord) => string[]> = {
   EventId: (r) => [r.eventID],
   EventName: (r) => [r.eventName],
@@ -101,6 +105,7 @@ export async function startCloudTrailServer(keysByRegion: Record<string, TrailKe
   const forced = new Map<string, number>();
   const buckets = new Map<string, { tokens: number; at: number }>();
   const holds: Array<{ match: (call: CloudTrailCall) => boolean; arrive: () => void }> = [];
+  const rate = options.lookupRate ?? LOOKUP_RATE;
 
   const addEvents = (region: string, records: CloudTrailRecord[]) => {
     const list = history.get(region) ?? [];
@@ -139,8 +144,8 @@ export async function startCloudTrailServer(keysByRegion: Record<string, TrailKe
       forced.set(region, left - 1);
       throw new ServiceError('ThrottlingException', 'Rate exceeded');
     }
-    const b = buckets.get(region) ?? { tokens: RATE_PER_SECOND, at: now };
-    b.tokens = Math.min(RATE_PER_SECOND, b.tokens + ((now - b.at) / 1000) * RATE_PER_SECOND);
+    const b = buckets.get(region) ?? { tokens: BURST, at: now };
+    b.tokens = Math.min(BURST, b.tokens + ((now - b.at) / 1000) * rate);
     b.at = now;
     buckets.set(region, b);
     if (b.tokens < 1) throw new ServiceError('ThrottlingException', 'Rate exceeded');

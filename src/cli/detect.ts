@@ -34,8 +34,9 @@ options:
                             low, medium or high (for cron and CI)
   --trusted-accounts IDS    comma-separated account ids inside the zone of trust
   --config FILE             JSON {"trustedAccounts": [...], "trustedOrgIds": ["o-..."],
-                            "notify": [...], "notifySecret": "...", "notifyMinSeverity": "..."};
-                            the command line wins over it
+                            "notify": [...], "notifySecret": "...", "notifyMinSeverity": "...",
+                            "notifyRetrySeconds": 0.5 (first wait before a webhook is asked again,
+                            doubled each time)}; the command line wins over it
   --param RULE.NAME=VALUE   override a rule's parameter; repeat for several
   --list                    list the rules with their severity, ATT&CK techniques, parameters
                             and description

@@ -31,6 +31,9 @@ options:
   --lookback DAYS      list each account and region again from this many days before where the
                        last run got to, for late deliveries into day folders already read (default 7)
   --regions LIST       event-history:// only: the regions to read, comma-separated
+  --lookup-rate N      event-history:// only: LookupEvents requests a second per region (default 2,
+                       AWS's quota): lower to leave room for other tools reading the account's
+                       Event history, or what a compatible endpoint (--endpoint-url) allows
   --full               list all of SOURCE, not just the days since the last run
   --retry-quarantined  read quarantined and unreadable objects again
   --max-object-mb N    quarantine an object larger than N MB uncompressed (default 1024)
@@ -74,6 +77,7 @@ export async function run(argv: string[]): Promise<number> {
     'max-object-mb': { type: 'string' },
     'endpoint-url': { type: 'string' },
     regions: { type: 'string' },
+    'lookup-rate': { type: 'string' },
     verify: { type: 'boolean', default: false },
     'public-keys': { type: 'string' },
     wait: { type: 'boolean', default: false },
@@ -84,6 +88,9 @@ export async function run(argv: string[]): Promise<number> {
   const isS3 = spec.startsWith('s3://');
   const history = isEventHistory(spec);
   if (values.regions !== undefined && !history) throw new UsageError('--regions goes with an event-history:// SOURCE');
+  if (values['lookup-rate'] !== undefined && !history) throw new UsageError('--lookup-rate goes with an event-history:// SOURCE');
+  const lookupRate = values['lookup-rate'] === undefined ? undefined : Number(values['lookup-rate']);
+  if (lookupRate !== undefined && !(lookupRate > 0 && Number.isFinite(lookupRate))) throw new UsageError(`--lookup-rate: '${values['lookup-rate']}' is not a positive number of requests a second`);
   if (values.verify && history) throw new UsageError('--verify: CloudTrail Event history has no digest files to check (only a trail delivers them)');
   const regions = values.regions === undefined ? null : regionsOption(values.regions);
   const range = {
@@ -100,7 +107,7 @@ export async function run(argv: string[]): Promise<number> {
   const publicKeys = values['public-keys'] === undefined ? null : await publicKeysFrom(values['public-keys']);
 
   const { source, concurrency, notes } = await openSource(spec, {
-    endpointUrl: values['endpoint-url'], regions,
+    endpointUrl: values['endpoint-url'], regions, lookupRate,
     concurrency: values.concurrency === undefined ? undefined : positiveInt(values.concurrency, '--concurrency', 1),
   });
   for (const note of notes) console.error(`keytrail ingest: ${note}`);

@@ -32,7 +32,7 @@ export interface NotifyValues {
   'notify-min-severity'?: string;
 }
 
-/** The command line wins over the config file's notify, notifySecret and notifyMinSeverity. */
+/** The command line wins over the config file's notify, notifySecret and notifyMinSeverity; notifyRetrySeconds is the file's only. */
 export function notifySettings(values: NotifyValues, configPath: string | undefined, db: string, waitMs: number): NotifyOptions | null {
   let config;
   try {
@@ -51,7 +51,8 @@ export function notifySettings(values: NotifyValues, configPath: string | undefi
     return null;
   }
   try {
-    return { targets: specs.map(parseTarget), secret: secret || null, minSeverity, db, waitMs };
+    const webhook = config.notifyRetrySeconds === undefined ? undefined : { backoffMs: config.notifyRetrySeconds * 1000 };
+    return { targets: specs.map(parseTarget), secret: secret || null, minSeverity, db, waitMs, webhook };
   } catch (err) {
     if (err instanceof TargetError) throw new UsageError(err.message);
     throw err;

@@ -25,7 +25,7 @@ export function parseAccountList(text: string, name = '--trusted-accounts'): str
 }
 
 /** The config file's fields: the trust settings read here, and detect's notification settings (src/notify/config.ts). */
-const KNOWN_FIELDS = ['trustedAccounts', 'trustedOrgIds', 'notify', 'notifySecret', 'notifyMinSeverity'];
+const KNOWN_FIELDS = ['trustedAccounts', 'trustedOrgIds', 'notify', 'notifySecret', 'notifyMinSeverity', 'notifyRetrySeconds'];
 
 /** Reads {"trustedAccounts": [...], "trustedOrgIds": [...]} (both optional). */
 export function loadTrustConfig(path: string): TrustConfig {

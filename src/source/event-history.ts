@@ -18,8 +18,8 @@ import { EVENT_HISTORY, HISTORY_DAYS, listDays, specRegions } from './event-hist
 import { ReadError, SourceError, type LogSource } from './source.js';
 
 
-/** LookupEvents: 2 requests per second per account and region; a little under it. */
-const REQUEST_INTERVAL_MS = 525;
+/** LookupEvents' quota: 2 requests per second per account and region. */
+const LOOKUP_RATE = 2;
 const PAGE_SIZE = 50;
 /** Attempts of one request when throttled or when the service or connection fails. */
 const MAX_ATTEMPTS = 8;
@@ -30,6 +30,8 @@ export interface EventHistoryOptions {
   regions: string[] | null;
   /** One endpoint for CloudTrail, STS and Account (a local or compatible stack). */
   endpointUrl?: string;
+  /** LookupEvents requests a second per region (default LOOKUP_RATE, AWS's quota). */
+  lookupRate?: number;
 }
 
 export interface EventHistorySource extends LogSource {
@@ -53,7 +55,7 @@ export async function openEventHistorySource(spec: string, options: EventHistory
     if (err instanceof NoRegionError) throw new SourceError(`${spec}: no region given and none configured: name them (event-history://us-east-1,eu-west-1 or --regions) or set AWS_REGION`);
     throw new SourceError(`${spec}: cannot tell whose credentials these are (sts:GetCallerIdentity): ${describeAwsError(err)}`);
   }
-  const readers = new Map(target.regions.map((region) => [region, new RegionReader(region, options.endpointUrl)]));
+  const readers = new Map(target.regions.map((region) => [region, new RegionReader(region, options.lookupRate ?? LOOKUP_RATE, options.endpointUrl)]));
   const probes = await Promise.all([...readers.values()].map((r) => r.probe()));
   const denied = probes.filter((p) => p.error !== null);
   if (denied.length === probes.length || (explicit && denied.length > 0)) {
@@ -97,8 +99,11 @@ class RegionReader {
   private queue: Promise<void> = Promise.resolve();
   private lastRequest = 0;
   private lastDay: Promise<unknown> = Promise.resolve();
+  /** Between two requests: a little over 1/rate, so clock and timer jitter stay under the rate. */
+  private readonly interval: number;
 
-  constructor(readonly region: string, endpointUrl?: string) {
+  constructor(readonly region: string, rate: number, endpointUrl?: string) {
+    this.interval = 1050 / rate;
     // No SDK retries: each attempt must pass the rate limit, so retries are ours (call()).
     this.client = new CloudTrailClient({ region, maxAttempts: 1, ...(endpointUrl ? { endpoint: endpointUrl } : {}) });
   }
@@ -154,19 +159,20 @@ class RegionReader {
         return await this.client.send(new LookupEventsCommand(input));
       } catch (err) {
         if (attempt >= MAX_ATTEMPTS || !isRetryable(err)) throw err;
-        const backoff = Math.min(20_000, 500 * 2 ** (attempt - 1));
+        // From one request interval (about 500 ms at AWS's rate), doubling.
+        const backoff = Math.min(20_000, this.interval * 2 ** (attempt - 1));
         await sleep(backoff / 2 + Math.random() * (backoff / 2));
       }
     }
   }
 
   /**
-   * Waits for this region's next request: in order, each REQUEST_INTERVAL_MS after the one before was
+   * Waits for this region's next request: in order, each interval after the one before was
    * let go (not after it was queued), so requests stay apart even after the process stalled.
    */
   private turn(): Promise<void> {
     const mine = this.queue.then(async () => {
-      const wait = this.lastRequest + REQUEST_INTERVAL_MS - Date.now();
+      const wait = this.lastRequest + this.interval - Date.now();
       if (wait > 0) await sleep(wait);
       this.lastRequest = Date.now();
     });

@@ -12,6 +12,8 @@ export interface OpenOptions {
   concurrency?: number;
   /** --regions (event history only). */
   regions: string[] | null;
+  /** --lookup-rate (event history only), or undefined: LookupEvents' quota. */
+  lookupRate?: number;
 }
 
 export interface OpenedSource {
@@ -31,7 +33,7 @@ const eventHistoryConcurrency = (regions: number) => Math.max(32, regions * 92);
 export async function openSource(spec: string, options: OpenOptions): Promise<OpenedSource> {
   if (isEventHistory(spec)) {
     const { openEventHistorySource } = await import('./event-history.js');
-    const source = await openEventHistorySource(spec, { regions: options.regions, endpointUrl: options.endpointUrl });
+    const source = await openEventHistorySource(spec, { regions: options.regions, endpointUrl: options.endpointUrl, lookupRate: options.lookupRate });
     return { source, concurrency: options.concurrency ?? eventHistoryConcurrency(source.regions.length), notes: source.notes };
   }
   if (spec.startsWith('s3://')) {
