@@ -77,6 +77,11 @@ export interface AthenaServerOptions {
   /** GetQueryExecution calls answered QUEUED, then RUNNING, before the final state. */
   queuedPolls?: number;
   runningPolls?: number;
+  /**
+   * GetQueryExecution, past those polls, answers once the query (unless held) has finished: a
+   * client never sleeps between polls (the CLI's first wait is 200 ms) nor polls a running query.
+   */
+  answerWhenDone?: boolean;
 }
 
 export interface AthenaServer {
@@ -115,6 +120,13 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   const failures: Array<{ re: RegExp; reason: string }> = [];
   const trino = new TrinoSQL();
   const hive = new HiveSQL();
+  // Validation is a pure function of the text, and a long query takes the grammar ~100 ms: once per text.
+  const trinoChecked = new Map<string, ReturnType<TrinoSQL['validate']>>();
+  const trinoErrors = (sql: string) => {
+    if (!trinoChecked.has(sql)) trinoChecked.set(sql, trino.validate(sql));
+    return trinoChecked.get(sql)!;
+  };
+  const finished = new Map<string, Promise<unknown>>(); // query id -> its run
   let chain: Promise<unknown> = Promise.resolve(); // queries run one at a time, like a small workgroup
 
   async function start(body: Record<string, unknown>): Promise<Record<string, unknown>> {
@@ -138,6 +150,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     };
     queries.set(id, q);
     chain = chain.then(() => execute(q)).catch(() => {});
+    finished.set(id, chain);
     return { QueryExecutionId: id };
   }
 
@@ -175,7 +188,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       return;
     }
     if ((m = /^CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)\s+AS\s+([\s\S]*)$/i.exec(sql))) {
-      const errors = trino.validate(sql);
+      const errors = trinoErrors(sql);
       if (errors.length > 0) throw new QueryFailure(`line ${errors[0].startLine}:${errors[0].startColumn}: ${errors[0].message}`);
       const name = m[1].toLowerCase();
       views.set(`${q.database}.${name}`, m[2]);
@@ -194,7 +207,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   }
 
   async function select(q: ServerQuery): Promise<void> {
-    const errors = trino.validate(q.sql);
+    const errors = trinoErrors(q.sql);
     if (errors.length > 0) {
       const e = errors[0];
       throw new QueryFailure(`line ${e.startLine}:${e.startColumn}: ${e.message}`);
@@ -378,6 +391,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       q.polls += 1;
       const queued = options.queuedPolls ?? 1;
       const running = options.runningPolls ?? 1;
+      if (options.answerWhenDone && !q.held && q.polls > queued + running) await finished.get(q.id);
       if (q.polls <= queued) q.state = 'QUEUED';
       else if (q.polls <= queued + running || q.held || q.completed === null) q.state = 'RUNNING';
       else q.state = q.reason !== null ? 'FAILED' : 'SUCCEEDED';
