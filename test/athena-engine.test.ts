@@ -99,7 +99,7 @@ beforeAll(async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   // Without the unreadable objects: Athena fails a whole query on one corrupt gzip object.
   summary = generateTrail({ out: TRAIL, targetMb: MB, days: DAYS, org: true, bad: false });
-  await ingestFolder(TRAIL, DB);
+  const ingested = ingestFolder(TRAIL, DB); // while the trail uploads
   s3 = await startLocalS3();
   await s3.createBucket('lake');
   await s3.createBucket('trail');
@@ -108,9 +108,9 @@ beforeAll(async () => {
   process.env.AWS_REGION ??= 'us-east-1';
   const client = s3.client;
   const limit = pLimit(16);
-  await Promise.all(walk(TRAIL).map((file) => limit(() =>
+  await Promise.all([ingested, ...walk(TRAIL).map((file) => limit(() =>
     client.send(new PutObjectCommand({ Bucket: 'trail', Key: relative(TRAIL, file).split('\\').join('/'), Body: readFileSync(file) })),
-  )));
+  ))]);
   const store = await openStore(DB);
   const target = await openTarget('s3://lake/keytrail', { endpointUrl: s3.endpoint });
   try {
