@@ -1,7 +1,7 @@
 // A local S3 server (s3rver) for the demo, the benchmark and the tests, and a client for it.
 
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -28,9 +28,8 @@ const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
 export async function startLocalS3(directory?: string): Promise<LocalS3> {
   const dir = directory ?? mkdtempSync(join(tmpdir(), 'keytrail-s3-'));
-  const fromSources = import.meta.url.endsWith('.ts');
-  const script = new URL(fromSources ? './s3rver-process.ts' : './s3rver-process.js', import.meta.url).pathname;
-  const args = ['--openssl-legacy-provider', ...(fromSources ? ['--import', 'tsx'] : []), script, dir];
+  const script = serverScript();
+  const args = ['--openssl-legacy-provider', ...(script.endsWith('.ts') ? ['--import', 'tsx'] : []), script, dir];
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<number>((resolve, reject) => {
     child.once('error', reject);
@@ -58,6 +57,17 @@ export async function startLocalS3(directory?: string): Promise<LocalS3> {
       if (!directory) rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The server's script. From the sources (under vitest): the build's when it is newer than the
+ * source, as loading tsx costs the process 0.4 s of CPU (0.85 -> 0.43 s to start).
+ */
+function serverScript(): string {
+  if (!import.meta.url.endsWith('.ts')) return new URL('./s3rver-process.js', import.meta.url).pathname;
+  const source = new URL('./s3rver-process.ts', import.meta.url);
+  const built = new URL('../dist/scripts/s3rver-process.js', import.meta.url);
+  return existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs ? built.pathname : source.pathname;
 }
 
 /**
