@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTrail, type TrailSummary } from '../scripts/trail-generator.js';
 import { AthenaEngine } from '../src/athena/client.js';
 import { loadRules } from '../src/detect/rules.js';
-import { runDetections, runRule, type Finding } from '../src/detect/run.js';
+import { runDetections, type Finding } from '../src/detect/run.js';
 import { resolveTrust } from '../src/detect/trust.js';
 import { DuckDBEngine, type QueryEngine } from '../src/engine.js';
 import { exportParquet } from '../src/export/export.js';
@@ -57,11 +57,49 @@ async function findings(engine: QueryEngine): Promise<Finding[]> {
   return runDetections(engine, loadRules(), { since: null, trust });
 }
 
+/** The engine, noting the bytes each rule scanned: its query and the analyzer's that follow it. */
+function metered(engine: AthenaEngine, bytes: Map<string, number>): QueryEngine {
+  const rules = new Map(loadRules().map((r) => [r.sql, r.id]));
+  let rule: string | null = null;
+  return {
+    name: engine.name,
+    query: async (sql, params) => {
+      rule = rules.get(sql) ?? rule;
+      const before = engine.totals.dataScannedBytes;
+      const rows = await engine.query(sql, params);
+      if (rule !== null) bytes.set(rule, (bytes.get(rule) ?? 0) + engine.totals.dataScannedBytes - before);
+      return rows;
+    },
+    close: () => engine.close(),
+  };
+}
+
+// Every detection on the three engines, run once for the tests that compare findings and bytes scanned.
+let detections: Promise<{ expected: Finding[]; parquet: Finding[]; raw: Finding[]; bytes: Record<'parquet' | 'raw', Map<string, number>> }> | null = null;
+function detectEverywhere(): NonNullable<typeof detections> {
+  detections ??= (async () => {
+    const local = await DuckDBEngine.open(DB);
+    const expected = await findings(local);
+    await local.close();
+    const bytes = { parquet: new Map<string, number>(), raw: new Map<string, number>() };
+    const on = async (database: 'keytrail' | 'keytrail_raw', into: Map<string, number>) => {
+      const engine = metered(athenaEngine(database), into);
+      try {
+        return await findings(engine);
+      } finally {
+        await engine.close();
+      }
+    };
+    return { expected, parquet: await on('keytrail', bytes.parquet), raw: await on('keytrail_raw', bytes.raw), bytes };
+  })();
+  return detections;
+}
+
 beforeAll(async () => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   // Without the unreadable objects: Athena fails a whole query on one corrupt gzip object.
   summary = generateTrail({ out: TRAIL, targetMb: MB, days: DAYS, org: true, bad: false });
-  await ingestFolder(TRAIL, DB);
+  const ingested = ingestFolder(TRAIL, DB); // while the trail uploads
   s3 = await startLocalS3();
   await s3.createBucket('lake');
   await s3.createBucket('trail');
@@ -70,9 +108,9 @@ beforeAll(async () => {
   process.env.AWS_REGION ??= 'us-east-1';
   const client = s3.client;
   const limit = pLimit(16);
-  await Promise.all(walk(TRAIL).map((file) => limit(() =>
+  await Promise.all([ingested, ...walk(TRAIL).map((file) => limit(() =>
     client.send(new PutObjectCommand({ Bucket: 'trail', Key: relative(TRAIL, file).split('\\').join('/'), Body: readFileSync(file) })),
-  )));
+  ))]);
   const store = await openStore(DB);
   const target = await openTarget('s3://lake/keytrail', { endpointUrl: s3.endpoint });
   try {
@@ -81,7 +119,7 @@ beforeAll(async () => {
     store.close();
     target.close();
   }
-  athena = await startAthenaServer({ s3Endpoint: s3.endpoint, queuedPolls: 0, runningPolls: 0 });
+  athena = await startAthenaServer({ s3Endpoint: s3.endpoint, queuedPolls: 0, runningPolls: 0, answerWhenDone: true });
   env = { ...s3.env, AWS_ENDPOINT_URL_ATHENA: athena.endpoint };
   process.env.AWS_ENDPOINT_URL_ATHENA = athena.endpoint;
   const common = ['--apply', '--athena-output', OUTPUT, '--db', DB];
@@ -100,18 +138,10 @@ afterAll(async () => {
 
 describe('detections on Athena', () => {
   it('find exactly what they find locally, over the Parquet export and over the raw CloudTrail table', async () => {
-    const local = await DuckDBEngine.open(DB);
-    const expected = await findings(local);
-    await local.close();
+    const { expected, parquet, raw } = await detectEverywhere();
     expect(new Set(expected.map((f) => f.rule)).size).toBeGreaterThanOrEqual(6); // the trail's anomalies are found
-
-    const parquet = athenaEngine('keytrail');
-    expect(await findings(parquet)).toEqual(expected);
-    await parquet.close();
-
-    const raw = athenaEngine('keytrail_raw');
-    expect(await findings(raw)).toEqual(expected);
-    await raw.close();
+    expect(parquet).toEqual(expected);
+    expect(raw).toEqual(expected);
   }, 300_000); // thirty rules on three engines
 
   it('keytrail detect --engine athena prints the same findings as keytrail detect on the database', async () => {
@@ -150,18 +180,10 @@ describe('detections on Athena', () => {
   }, 300_000);
 
   it('scan far fewer bytes over the Parquet export than over the raw trail', async () => {
-    const rows: Array<{ rule: string; parquet: number; raw: number }> = [];
-    const trust = { trustedAccounts: summary.accounts, trustedOrgIds: [] };
+    const { bytes } = await detectEverywhere();
     // The rules over kms_events (the trail-tampering ones read trail_events, which the export has not).
-    for (const rule of loadRules().filter((r) => !/\btrail_events\b/.test(r.sql))) {
-      const bytes = async (database: string) => {
-        const e = athenaEngine(database);
-        await runRule(e, rule, { since: null, trust });
-        await e.close();
-        return e.totals.dataScannedBytes;
-      };
-      rows.push({ rule: rule.id, parquet: await bytes('keytrail'), raw: await bytes('keytrail_raw') });
-    }
+    const rows = loadRules().filter((r) => !/\btrail_events\b/.test(r.sql))
+      .map((r) => ({ rule: r.id, parquet: bytes.parquet.get(r.id)!, raw: bytes.raw.get(r.id)! }));
     const total = { parquet: rows.reduce((n, r) => n + r.parquet, 0), raw: rows.reduce((n, r) => n + r.raw, 0) };
     console.log(
       `trail: ${summary.records} events (${summary.kmsRecords} KMS) in ${summary.objects} objects, ${(summary.bytesGz / 1e6).toFixed(1)} MB gz, ${summary.days} days\n` +
