@@ -73,17 +73,6 @@ export async function startLocalS3(directory?: string): Promise<LocalS3> {
 }
 
 /**
- * The server's script. From the sources (under vitest): the build's when it is newer than the
- * source, as loading tsx costs the process 0.4 s of CPU (0.85 -> 0.43 s to start).
- */
-function serverScript(): string {
-  if (!import.meta.url.endsWith('.ts')) return new URL('./s3rver-process.js', import.meta.url).pathname;
-  const source = new URL('./s3rver-process.ts', import.meta.url);
-  const built = new URL('../dist/scripts/s3rver-process.js', import.meta.url);
-  return existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs ? built.pathname : source.pathname;
-}
-
-/**
  * Uploads every file under folder to bucket, keyed by its path relative to folder, with the user
  * metadata `metadata` gives for its key (a digest's signature: a folder has no metadata).
  */
