@@ -30,6 +30,34 @@ export class S3Lister {
     }
   }
 
+  /**
+   * The <...>/AWSLogs/[<o-id>/]<account>/<folder>/<region>/ folders at or under a prefix, found level
+   * by level (folder: CloudTrail for logs, CloudTrail-Digest for digests). A prefix below a region
+   * folder (a day) is yielded itself when `deeper`, else nothing is.
+   */
+  async *regionFolders(prefix: string, folder: string, deeper: boolean): AsyncGenerator<string> {
+    const at = prefix.indexOf('AWSLogs/');
+    const root = at === -1 ? `${prefix}AWSLogs/` : prefix.slice(0, at + 'AWSLogs/'.length); // the trail's own prefix, or none
+    const parts = at === -1 ? [] : prefix.slice(root.length).split('/').filter(Boolean);
+    yield* this.walk(root, parts, folder, deeper);
+  }
+
+  private async *walk(root: string, parts: string[], folder: string, deeper: boolean): AsyncGenerator<string> {
+    const accountAt = parts[0]?.startsWith('o-') ? 1 : 0; // organization trails add AWSLogs/<o-id>/
+    const here = root + parts.map((p) => `${p}/`).join('');
+    if (parts.length <= accountAt) {
+      for await (const child of this.children(here)) yield* this.walk(root, [...parts, child], folder, deeper);
+    } else if (parts.length === accountAt + 1) {
+      yield* this.walk(root, [...parts, folder], folder, deeper);
+    } else if (parts[accountAt + 1] !== folder) {
+      return;
+    } else if (parts.length === accountAt + 2) {
+      for await (const region of this.children(here)) yield `${here}${region}/`;
+    } else if (parts.length === accountAt + 3 || deeper) {
+      yield here;
+    }
+  }
+
   /** Every page of objects under a prefix, from after `startAfter`. */
   async *pages(prefix: string, startAfter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;

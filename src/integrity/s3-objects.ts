@@ -57,10 +57,8 @@ class DigestLister {
   }
 
   async *list(prefix: string, range: DayRange): AsyncGenerator<string> {
-    const at = prefix.indexOf('AWSLogs/');
-    const root = at === -1 ? `${prefix}AWSLogs/` : prefix.slice(0, at + 'AWSLogs/'.length);
-    const parts = at === -1 ? [] : prefix.slice(root.length).split('/').filter(Boolean);
-    for await (const folder of this.regionFolders(root, parts)) {
+    // A region or a day folder given as the prefix is listed itself.
+    for await (const folder of this.s3.regionFolders(prefix, 'CloudTrail-Digest', true)) {
       const startAfter = range.since && folder.endsWith('/') && /CloudTrail-Digest\/[^/]+\/$/.test(folder)
         ? folder + dayFolder(range.since).slice(0, -1) : undefined;
       pages: for await (const page of this.s3.pages(folder, startAfter)) {
@@ -73,21 +71,4 @@ class DigestLister {
       }
     }
   }
-
-  private async *regionFolders(root: string, parts: string[]): AsyncGenerator<string> {
-    const accountAt = parts[0]?.startsWith('o-') ? 1 : 0; // organization trails add AWSLogs/<o-id>/
-    const here = root + parts.map((p) => `${p}/`).join('');
-    if (parts.length <= accountAt) {
-      for await (const child of this.s3.children(here)) yield* this.regionFolders(root, [...parts, child]);
-    } else if (parts.length === accountAt + 1) {
-      yield* this.regionFolders(root, [...parts, 'CloudTrail-Digest']);
-    } else if (parts[accountAt + 1] !== 'CloudTrail-Digest') {
-      return;
-    } else if (parts.length === accountAt + 2) {
-      for await (const region of this.s3.children(here)) yield `${here}${region}/`;
-    } else {
-      yield here; // a region or a day folder given as the prefix
-    }
-  }
 }
-

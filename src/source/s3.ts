@@ -97,7 +97,7 @@ class Lister {
   /** The region folders under the prefix, or the prefix itself when it holds no CloudTrail layout. */
   async *streams(prefix: string): AsyncGenerator<string> {
     let found = false;
-    for await (const regionPrefix of this.regionPrefixes(prefix)) {
+    for await (const regionPrefix of this.s3.regionFolders(prefix, 'CloudTrail', false)) {
       found = true;
       yield regionPrefix;
     }
@@ -133,33 +133,6 @@ class Lister {
       for (const day of days) yield* this.listFiltered(regionPrefix + dayFolder(day), range);
     } else {
       yield* this.listFiltered(regionPrefix, range, range.since ? regionPrefix + dayFolder(range.since).slice(0, -1) : undefined);
-    }
-  }
-
-  /** The <...>/CloudTrail/<region>/ folders at or under a prefix, found level by level. */
-  private async *regionPrefixes(prefix: string): AsyncGenerator<string> {
-    const at = prefix.indexOf('AWSLogs/');
-    if (at === -1) {
-      yield* this.regionPrefixes(`${prefix}AWSLogs/`); // the trail's own prefix, or none
-      return;
-    }
-    const root = prefix.slice(0, at + 'AWSLogs/'.length);
-    yield* this.walk(root, prefix.slice(root.length).split('/').filter(Boolean));
-  }
-
-  private async *walk(root: string, parts: string[]): AsyncGenerator<string> {
-    const accountAt = parts[0]?.startsWith('o-') ? 1 : 0; // organization trails add AWSLogs/<o-id>/
-    const here = root + parts.map((p) => `${p}/`).join('');
-    if (parts.length <= accountAt) {
-      for await (const child of this.s3.children(here)) yield* this.walk(root, [...parts, child]);
-    } else if (parts.length === accountAt + 1) {
-      yield* this.walk(root, [...parts, 'CloudTrail']);
-    } else if (parts[accountAt + 1] !== 'CloudTrail') {
-      return;
-    } else if (parts.length === accountAt + 2) {
-      for await (const region of this.s3.children(here)) yield `${here}${region}/`;
-    } else if (parts.length === accountAt + 3) {
-      yield here;
     }
   }
 }
