@@ -1,13 +1,14 @@
 // A local S3 server (s3rver) for the demo, the benchmark and the tests, and a client for it.
 
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
+import { builtCopy } from '../src/paths.js';
 
 export interface LocalS3 {
   /** http://127.0.0.1:PORT */
@@ -27,16 +28,11 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // the 
 
 const CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' };
 
-/**
- * The server's script. From the TypeScript sources (tests), the build's when it is newer (npm test
- * builds first): through tsx, each server costs a second of CPU to start.
- */
+/** The server's script: under vitest, the build's when it is current (src/paths.ts). */
 function serverScript(): string {
-  const here = (name: string) => fileURLToPath(new URL(name, import.meta.url));
-  if (!import.meta.url.endsWith('.ts')) return here('./s3rver-process.js');
-  const source = here('./s3rver-process.ts');
-  const built = here('../dist/scripts/s3rver-process.js');
-  return existsSync(built) && statSync(built).mtimeMs >= statSync(source).mtimeMs ? built : source;
+  if (!import.meta.url.endsWith('.ts')) return fileURLToPath(new URL('./s3rver-process.js', import.meta.url));
+  const source = new URL('./s3rver-process.ts', import.meta.url);
+  return fileURLToPath(builtCopy(source) ?? source);
 }
 
 export async function startLocalS3(directory?: string): Promise<LocalS3> {

@@ -4,7 +4,7 @@
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { existsSync, statSync } from 'node:fs';
+import { builtCopy } from '../paths.js';
 import { ReadError } from '../source/source.js';
 
 /** An object to decode: its bytes, or a local file the worker reads itself. */
@@ -41,18 +41,14 @@ export type Decoded = Omit<Extract<DecodeResult, { ok: true }>, 'id' | 'ok'>;
 /** The object cannot be read as a CloudTrail log object: it is quarantined. */
 export class BadObjectError extends Error {}
 
-// Under vitest the pool runs from the TypeScript sources. Its worker is then the build's (npm test
-// builds first) when that is newer than every source file the worker runs; else it loads through
-// tsx, which costs each worker half a second of CPU.
-const WORKER_SOURCES = ['worker', 'decode', 'scan'];
+// Under vitest the pool runs from the TypeScript sources: its worker is then the build's when that is
+// current, else worker.ts through tsx.
 const fromSources = import.meta.url.endsWith('.ts');
 const defaultWorker = fromSources ? sourcesWorker() : new URL('./worker.js', import.meta.url);
 
 function sourcesWorker(): URL {
-  const built = (name: string) => new URL(`../../dist/src/decode/${name}.js`, import.meta.url);
-  const mtime = (url: URL) => (existsSync(url) ? statSync(url).mtimeMs : null);
-  const current = WORKER_SOURCES.every((name) => (mtime(built(name)) ?? -1) >= mtime(new URL(`./${name}.ts`, import.meta.url))!);
-  return current ? built('worker') : new URL('./worker.ts', import.meta.url);
+  const source = (name: string) => new URL(`./${name}.ts`, import.meta.url);
+  return builtCopy(source('worker'), [source('decode'), source('scan')]) ?? source('worker');
 }
 
 function startWorker(url: URL): Worker {
