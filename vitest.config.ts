@@ -1,7 +1,6 @@
-// Most tests wait on child processes and local servers, not on a core: vitest's default of one
-// worker per core less one ran this suite one file at a time on a 2-core machine. Two workers,
-// and time limits that catch a hang rather than a busy machine: a test that runs the CLI five
-// times took 30 s with three workers on two loaded cores.
+// Two workers, one per core: the suite is CPU-bound (a third worker measured no faster), and
+// vitest's default of one per core less one ran it one file at a time on a 2-core machine. Time
+// limits that catch a hang rather than a busy machine.
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({ test: { maxWorkers: 2, testTimeout: 120_000, hookTimeout: 180_000 } });

@@ -1,6 +1,5 @@
-// Which LogSource a SOURCE argument names: s3://bucket[/prefix], event-history://[REGION,…], or a folder.
-
-// The AWS sources are imported when named: loading the SDK costs half a second of every run.
+// Which LogSource a SOURCE argument names: s3://bucket[/prefix], event-history://[REGION,…], or a
+// folder. The AWS sources are imported when named: loading the SDK costs half a second of every run.
 
 import { isEventHistory } from './event-history-days.js';
 import { openLocalSource } from './local.js';
