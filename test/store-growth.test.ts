@@ -33,14 +33,16 @@ describe('a store of millions of events', () => {
     night('2026-03-01');
     await ingestFolder(trail, db);
 
-    // Years of earlier nights: each stored row copied into earlier minutes with new event ids.
+    // Years of earlier nights: each stored row copied into earlier minutes with new event ids. Unsorted:
+    // the copies come out as near time order as nightly runs leave them (a row group spans about two
+    // days, as after ORDER BY event_time), and sorting 2M rows in the writer's memory cost a third more.
     const store = await openStore(db);
     try {
       await store.run(
         `INSERT INTO kms_events BY NAME
          SELECT k.* REPLACE (k.event_time - to_minutes(g.i) AS event_time, k.event_id || '-' || g.i AS event_id,
                              md5_number(k.event_id || '-' || g.i || '|' || k.record_hash) AS event_key)
-         FROM kms_events k, range(1, ${COPIES + 1}) g(i) ORDER BY event_time`,
+         FROM kms_events k, range(1, ${COPIES + 1}) g(i)`,
       );
     } finally {
       store.close();
