@@ -145,3 +145,15 @@ describe('report --trusted-accounts and --config', () => {
     expect(conflict.code).toBe(2);
   });
 });
+
+describe('the readers’ DuckDB settings', () => {
+  it('KEYTRAIL_THREADS and KEYTRAIL_MEMORY_LIMIT set them; a bad thread count is named', async () => {
+    const settings = `SELECT current_setting('threads') AS threads, current_setting('memory_limit') AS memory`;
+    const set = await runCli(['query', settings, '--db', trail.db, '--format', 'json'], { KEYTRAIL_THREADS: '3', KEYTRAIL_MEMORY_LIMIT: '300MB' });
+    expect(set.code, set.stderr).toBe(0);
+    expect(JSON.parse(set.stdout)).toEqual([{ threads: 3, memory: '286.1 MiB' }]);
+    const bad = await runCli(['query', 'SELECT 1', '--db', trail.db], { KEYTRAIL_THREADS: 'two' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("KEYTRAIL_THREADS: 'two' is not a positive whole number");
+  });
+});

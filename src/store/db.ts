@@ -29,12 +29,19 @@ const WRITER_SETTINGS = { memory_limit: '256MB', threads: '1' };
  * DuckDB's memory for readers (query, detect, report ...), spilling to disk beyond it, whatever the
  * size of the database: the process as a whole then stays under 1 GB (on 4M events, detect peaked
  * at 0.97 GB of RSS and report at 0.87 GB with 512 MB; with 1 GB they took 1.5 and 1.2 GB, no
- * faster). KEYTRAIL_MEMORY_LIMIT ('2GB', '256MB') overrides it.
+ * faster). KEYTRAIL_MEMORY_LIMIT ('2GB', '256MB') overrides it, and KEYTRAIL_THREADS the number of
+ * threads (one per core), for a host that a nightly job shares.
  */
 export const READER_MEMORY_LIMIT = '512MB';
 
 function readerSettings(): Record<string, string> {
-  return { access_mode: 'READ_ONLY', memory_limit: process.env.KEYTRAIL_MEMORY_LIMIT || READER_MEMORY_LIMIT, preserve_insertion_order: 'false' };
+  const threads = process.env.KEYTRAIL_THREADS;
+  // DuckDB would only say "Failed to set config".
+  if (threads && !/^[1-9]\d*$/.test(threads)) throw new DatabaseError(`KEYTRAIL_THREADS: '${threads}' is not a positive whole number`);
+  return {
+    access_mode: 'READ_ONLY', memory_limit: process.env.KEYTRAIL_MEMORY_LIMIT || READER_MEMORY_LIMIT, preserve_insertion_order: 'false',
+    ...(threads ? { threads } : {}),
+  };
 }
 
 /** The database and its write-ahead log are the owner's alone, whatever made them (an older version, a umask). */
