@@ -26,11 +26,12 @@ function walk(d: string): string[] {
 
 beforeAll(async () => {
   // An organization trail under a prefix: 2 accounts x 2 regions x 4 days; one region holds more
-  // than 1000 objects, so its listing (each account and region is listed on its own) pages.
+  // objects than the proxy's listing page, so its listing (each account and region is listed on its
+  // own) pages.
   let i = 0;
   for (const account of ['111111111111', '222222222222']) {
     for (const region of ['us-east-1', 'eu-west-1']) {
-      const perDay = account === '111111111111' && region === 'us-east-1' ? 260 : 20;
+      const perDay = account === '111111111111' && region === 'us-east-1' ? 60 : 20;
       for (const day of DAYS) {
         for (let n = 0; n < perDay; n++, i++) {
           const time = `${day}T${String(Math.floor(n / 12)).padStart(2, '0')}:${String((n % 12) * 5).padStart(2, '0')}:00Z`;
@@ -43,7 +44,7 @@ beforeAll(async () => {
   files = walk(trail);
   s3 = await startLocalS3();
   await uploadFolder(s3.client, BUCKET, trail, files);
-  proxy = await startFaultyProxy(s3.endpoint, { slowDownEvery: 13, dropEvery: 17 });
+  proxy = await startFaultyProxy(s3.endpoint, { slowDownEvery: 13, dropEvery: 17, listPageSize: 100 });
 }, 120_000);
 
 afterAll(async () => {

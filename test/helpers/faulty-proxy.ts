@@ -24,6 +24,11 @@ export interface FaultPlan {
   slowDownEvery?: number;
   /** First GET of every Nth object is cut off after half its body. */
   dropEvery?: number;
+  /**
+   * Listings return at most this many keys a page (S3 may return fewer than max-keys), so paging
+   * shows on a few hundred objects rather than the thousand of S3's default page.
+   */
+  listPageSize?: number;
 }
 
 export async function startFaultyProxy(target: string, plan: FaultPlan = {}): Promise<FaultyProxy> {
@@ -54,8 +59,15 @@ export async function startFaultyProxy(target: string, plan: FaultPlan = {}): Pr
       res.end('<?xml version="1.0" encoding="UTF-8"?><Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>');
       return;
     }
+    let path = req.url;
+    const asked = Number(url.searchParams.get('max-keys') ?? 1000);
+    if (isList && plan.listPageSize && asked > plan.listPageSize) {
+      const query = new URLSearchParams(url.searchParams);
+      query.set('max-keys', String(plan.listPageSize));
+      path = `${url.pathname}?${query}`;
+    }
     const forward = request(
-      { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+      { host: upstream.hostname, port: upstream.port, method: req.method, path, headers: req.headers },
       (up: IncomingMessage) => {
         if (nth && plan.dropEvery && nth % plan.dropEvery === 0 && up.statusCode === 200) {
           proxy.faults.dropped++;
