@@ -10,7 +10,7 @@ import { holdLock } from './helpers/lock-holder.js';
 import { logObjectKey, tempDir, writeLogObject, writeRaw } from './helpers/log-objects.js';
 import { mixedRecords } from './helpers/records.js';
 
-const OBJECTS = 600;
+const OBJECTS = 300;
 const KMS_PER_OBJECT = 20;
 const { dir, cleanup } = tempDir();
 const trail = join(dir, 'trail');
@@ -37,7 +37,7 @@ describe('keytrail ingest (process)', () => {
     const db = join(dir, 'killed.duckdb');
     // Killed once some batches have committed, not before: at a deterministic point (src/fault.ts),
     // not when a timer happens to fire.
-    const killed = await spawnCli(['ingest', trail, '--db', db, '--batch-objects', '40', '--workers', '1', '--concurrency', '2'], { KEYTRAIL_FAULT: 'after-commit:3' });
+    const killed = await spawnCli(['ingest', trail, '--db', db, '--batch-objects', '20', '--workers', '1', '--concurrency', '2'], { KEYTRAIL_FAULT: 'after-commit:3' });
     expect(killed.signal).toBe('SIGKILL');
 
     const partial = await rows(db);
@@ -81,7 +81,7 @@ describe('keytrail ingest (process)', () => {
   it('other commands read the database while an ingest loads it, and the counts are exact after', async () => {
     const db = join(dir, 'busy.duckdb');
     // Small batches and one slow worker: the ingest runs for seconds and commits many times.
-    const ingesting = startCli(['ingest', trail, '--db', db, '--workers', '1', '--concurrency', '1', '--batch-objects', '30']);
+    const ingesting = startCli(['ingest', trail, '--db', db, '--workers', '1', '--concurrency', '1', '--batch-objects', '20']);
     let finished = false;
     void ingesting.done.then(() => (finished = true));
     const seen: number[] = [];
