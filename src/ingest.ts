@@ -90,7 +90,7 @@ async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestO
   const lookback = options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
   const staging = await stagingFolder(dbPath);
   const manifest = new ManifestIndex(db, options.retryQuarantined);
-  const pool = new DecodePool({ size: options.workers });
+  const pool = new DecodePool({ size: options.workers, inFlight: options.concurrency });
   const limit = pLimit(options.concurrency);
   const maxBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;
   const batchRecords = options.batchRecords ?? 65_536;

@@ -39,7 +39,7 @@ options:
   --max-object-mb N    quarantine an object larger than N MB uncompressed (default 1024)
   --concurrency N      objects fetched at once (default 32 for S3, 64 for a folder, every day of
                        every region for Event history, which reads 2 requests/s per region)
-  --workers N          decoding threads (default: one per core)
+  --workers N          decoding threads at most (default: one per core; a few objects take one)
   --batch-objects N    at most N objects per transaction (default 50000; a batch also commits at
                        32,768 rows, 48 MB of rows or after 60 s: the most a killed run reads again)
   --endpoint-url URL   S3-compatible endpoint (also AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL); path-style;

@@ -1,6 +1,6 @@
-// A fixed pool of worker threads for the CPU work of ingest (read, gunzip, scan). A worker that
-// dies is replaced; the objects it held are tried once more, each on its own, and an object that
-// kills a worker twice is given up as unreadable.
+// A pool of worker threads for the CPU work of ingest (read, gunzip, scan), started as work queues
+// up. A worker that dies is replaced; the objects it held are tried once more, each on its own, and
+// an object that kills a worker twice is given up as unreadable.
 
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
@@ -58,6 +58,12 @@ function startWorker(url: URL): Worker {
 }
 
 const MAX_PER_MESSAGE = 32;
+/**
+ * Objects waiting, with every worker busy, before another worker starts: a thread costs ~55 ms of
+ * CPU to start, an eighth of a whole three-object ingest, and a nightly run of a few objects has no
+ * use for a second one. A big ingest queues this many in moments.
+ */
+const BACKLOG = 8;
 
 interface Job {
   request: DecodeRequest;
@@ -69,6 +75,8 @@ interface Job {
 
 export interface PoolOptions {
   size?: number;
+  /** At most this many objects are submitted at once (ingest --concurrency): the backlog stays reachable. */
+  inFlight?: number;
   /** The worker script (tests use one that crashes on purpose). */
   workerUrl?: URL;
 }
@@ -79,6 +87,8 @@ export class DecodePool {
   /** What each busy worker holds. */
   private readonly busy = new Map<Worker, Job[]>();
   private readonly size: number;
+  /** Objects waiting, every worker busy, that start another worker. */
+  private readonly backlog: number;
   private readonly workerUrl: URL;
   private nextId = 0;
   private closed = false;
@@ -86,7 +96,8 @@ export class DecodePool {
   constructor(options: PoolOptions = {}) {
     this.size = options.size ?? Math.max(1, availableParallelism());
     this.workerUrl = options.workerUrl ?? defaultWorker;
-    for (let i = 0; i < this.size; i++) this.idle.push(this.spawn());
+    // With k workers busy at most inFlight - k objects wait: the last worker must still be reachable.
+    this.backlog = Math.max(1, Math.min(BACKLOG, (options.inFlight ?? Infinity) - this.size + 1));
   }
 
   /**
@@ -103,6 +114,11 @@ export class DecodePool {
   /** Reads a local file in the worker and decodes it: the main thread does no I/O for it. */
   decodeFile(file: string, object: number, maxBytes: number, sha256 = false): Promise<Decoded> {
     return this.submit({ id: this.nextId++, object, file, maxBytes, sha256 });
+  }
+
+  /** Worker threads started and alive. */
+  get threads(): number {
+    return this.idle.length + this.busy.size;
   }
 
   async close(): Promise<void> {
@@ -132,6 +148,11 @@ export class DecodePool {
    * about as much as decoding a small log object, and most log objects are small.
    */
   private dispatch(): void {
+    // The first worker as soon as there is work, another while the work waiting calls for it.
+    for (let workers = this.threads; workers < this.size; workers++) {
+      if (this.queue.length - this.idle.length < (workers === 0 ? 1 : this.backlog)) break;
+      this.idle.push(this.spawn());
+    }
     while (this.idle.length > 0 && this.queue.length > 0) {
       const worker = this.idle.pop()!;
       const take = this.queue[0].retry ? 1 : Math.min(MAX_PER_MESSAGE, Math.ceil(this.queue.length / (this.idle.length + 1)));
@@ -171,7 +192,6 @@ export class DecodePool {
     if (!jobs && wasIdle === -1) return; // 'error' and 'exit' both report one death
     this.busy.delete(worker);
     if (wasIdle !== -1) this.idle.splice(wasIdle, 1);
-    this.idle.push(this.spawn());
     for (const job of jobs ?? []) {
       if (job.retry) {
         job.reject(new BadObjectError(`the decoding thread died on this object twice (${why})`));
