@@ -263,7 +263,8 @@ describe('the clients\' retries', () => {
       process.env.AWS_MAX_ATTEMPTS = '3';
       expect(await settings()).toEqual(['standard', 3]);
     } finally {
-      process.env.AWS_RETRY_MODE = mode;
+      if (mode === undefined) delete process.env.AWS_RETRY_MODE;
+      else process.env.AWS_RETRY_MODE = mode;
       delete process.env.AWS_MAX_ATTEMPTS;
     }
   });
