@@ -8,6 +8,7 @@ import { DuckDBEngine } from '../src/engine.js';
 import { readInventory, unreadable } from '../src/inventory/audit.js';
 import { loadAuditChecks, runAuditChecks, auditFindings } from '../src/inventory/checks.js';
 import { saveSnapshot } from '../src/inventory/snapshot.js';
+import { kmsClient } from '../src/inventory/targets.js';
 import { Store } from '../src/store/db.js';
 import { openStore } from '../src/store/schema.js';
 import type { Finding } from '../src/detect/run.js';
@@ -107,6 +108,11 @@ beforeAll(async () => {
   process.env.AWS_REGION = E1;
   process.env.AWS_CONFIG_FILE = `${work.dir}/no-config`;
   process.env.AWS_SHARED_CREDENTIALS_FILE = `${work.dir}/no-credentials`;
+  // The SDK's standard retries, which the product's adaptive mode is built on: the same retry of a
+  // throttled call, without the client-side rate limiter that a throttle on a client's first calls
+  // drops to 0.5 calls a second (it held this file's first audit for 10 s of waiting). The default
+  // is checked on its own below.
+  process.env.AWS_RETRY_MODE = 'standard';
 }, 60_000);
 afterAll(async () => {
   await server?.stop();
@@ -236,6 +242,32 @@ describe('keys audit against a KMS endpoint', () => {
     expect(scopeError).toEqual([expect.objectContaining({ key_arn: null, account_id: A })]);
     expect(scopeError[0].detail).toMatch(/^ap-south-1: ListKeys\/ListAliases: AccessDeniedException \(User: .* is not authorized to perform: kms:ListKeys/);
   }, 60_000);
+});
+
+describe('the clients\' retries', () => {
+  it('are adaptive with up to 8 attempts; AWS_RETRY_MODE and AWS_MAX_ATTEMPTS decide when set', async () => {
+    const target = { account: A, via: 'credential chain', regions: [E1], regionsFrom: 'option' as const };
+    const settings = async () => {
+      const kms = kmsClient({ endpointUrl: server.endpoint }, target, E1);
+      try {
+        return [(await kms.config.retryStrategy()).mode, await kms.config.maxAttempts()];
+      } finally {
+        kms.destroy();
+      }
+    };
+    const mode = process.env.AWS_RETRY_MODE;
+    try {
+      delete process.env.AWS_RETRY_MODE;
+      expect(await settings()).toEqual(['adaptive', 8]);
+      process.env.AWS_RETRY_MODE = 'standard';
+      process.env.AWS_MAX_ATTEMPTS = '3';
+      expect(await settings()).toEqual(['standard', 3]);
+    } finally {
+      if (mode === undefined) delete process.env.AWS_RETRY_MODE;
+      else process.env.AWS_RETRY_MODE = mode;
+      delete process.env.AWS_MAX_ATTEMPTS;
+    }
+  });
 });
 
 describe('a KMS-only endpoint', () => {

@@ -2,7 +2,8 @@
 // (--wait SECONDS, default 60) and then answer; with --wait 0 they fail at once, naming the holder.
 
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runCli } from './helpers/cli.js';
 import { startLockHolder, type LockHolder } from './helpers/lock-holder.js';
 import { at, identity, keyArn, kmsEvent, loadTrail, type LoadedTrail } from './helpers/trail.js';
@@ -35,20 +36,26 @@ const COMMANDS: Array<[string, () => string[], (stdout: string) => void]> = [
 
 describe('reading while another process holds the database', () => {
   it.each(COMMANDS)('%s waits for the lock, then answers', async (_name, args, check) => {
-    // The lock is another process's; the reader can be this one (no second Node to start, so it
-    // is trying from the first milliseconds: half a second is several refused attempts).
+    // The lock is another process's; the reader can be this one, so its attempts to open the
+    // database are seen as they are made (the real DuckDB calls, watched, not replaced).
     await holder.hold(trail.db);
-    const reader = runCli([...args(), '--db', trail.db]);
-    let finished = false;
-    void reader.then(() => (finished = true));
-    // The holder has the lock: whatever the reader does meanwhile, it cannot have answered.
-    await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(finished).toBe(false);
-    await holder.release();
-    const { code, stdout, stderr } = await reader;
-    expect(stderr).toBe('');
-    expect(code).toBe(0);
-    check(stdout);
+    const opens = vi.spyOn(DuckDBInstance, 'create');
+    const refused = () => opens.mock.settledResults.filter((r) => r.type === 'rejected' && /Could not set lock/.test(String(r.value))).length;
+    try {
+      const reader = runCli([...args(), '--db', trail.db]);
+      let finished = false;
+      void reader.then(() => (finished = true));
+      // Refused twice: it tried again after the first refusal, and has not answered meanwhile.
+      await vi.waitFor(() => expect(refused()).toBeGreaterThanOrEqual(2), { timeout: 30_000, interval: 10 });
+      expect(finished).toBe(false);
+      await holder.release();
+      const { code, stdout, stderr } = await reader;
+      expect(stderr).toBe('');
+      expect(code).toBe(0);
+      check(stdout);
+    } finally {
+      opens.mockRestore();
+    }
   });
 
   it('--wait 0 fails at once, naming the process that holds the database', async () => {

@@ -59,6 +59,8 @@ export interface CloudTrailServer {
   addEvents(region: string, records: CloudTrailRecord[]): void;
   /** The next n LookupEvents calls in a region are throttled, whatever the rate. */
   throttle(region: string, times: number): void;
+  /** From now on, LookupEvents requests a second per region (as the lookupRate option). */
+  setLookupRate(rate: number): void;
   /** The first LookupEvents call that matches is never answered; `arrived` resolves when it comes. */
   hold(match: (call: CloudTrailCall) => boolean): { arrived: Promise<void> };
   stop(): Promise<void>;
@@ -105,7 +107,7 @@ export async function startCloudTrailServer(keysByRegion: Record<string, TrailKe
   const forced = new Map<string, number>();
   const buckets = new Map<string, { tokens: number; at: number }>();
   const holds: Array<{ match: (call: CloudTrailCall) => boolean; arrive: () => void }> = [];
-  const rate = options.lookupRate ?? LOOKUP_RATE;
+  let rate = options.lookupRate ?? LOOKUP_RATE;
 
   const addEvents = (region: string, records: CloudTrailRecord[]) => {
     const list = history.get(region) ?? [];
@@ -254,6 +256,9 @@ export async function startCloudTrailServer(keysByRegion: Record<string, TrailKe
     denyAccessKey: (key) => deniedKeys.add(key),
     addEvents,
     throttle: (region, times) => forced.set(region, (forced.get(region) ?? 0) + times),
+    setLookupRate: (r) => {
+      rate = r;
+    },
     hold: (match) => {
       let arrive!: () => void;
       const arrived = new Promise<void>((resolve) => (arrive = resolve));

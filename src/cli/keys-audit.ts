@@ -48,6 +48,8 @@ options:
   -h, --help                show this help
 
 Trusted accounts default to the audited accounts and the accounts of the trail in the database.
+Throttled calls are retried by the SDK's adaptive retry, up to 8 attempts (AWS_RETRY_MODE and
+AWS_MAX_ATTEMPTS decide when set).
 
 exit codes: 0 done; 1 a finding at or above --fail-on; 2 bad usage or unusable database;
 3 some keys, regions or accounts could not be read (they are named in the findings, the rest

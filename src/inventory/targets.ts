@@ -1,7 +1,9 @@
 // Which accounts and regions an audit reads, and the AWS clients for them. Accounts: the credential
 // chain's own (STS GetCallerIdentity), or one per --role-arn (STS AssumeRole). Regions: --regions,
 // else every region enabled for the account (Account ListRegions), else the credential chain's region.
-// Every client has the SDK's adaptive retry, so KMS throttling slows the run down instead of failing it.
+// Every client has the SDK's adaptive retry with up to 8 attempts, so KMS throttling slows the run
+// down instead of failing it; AWS_RETRY_MODE and AWS_MAX_ATTEMPTS, the SDK's own settings, decide
+// when they are set (as AWS_MAX_ATTEMPTS does for S3 in src/source/s3.ts).
 
 import { AccountClient, ListRegionsCommand } from '@aws-sdk/client-account';
 import { AccessAnalyzerClient } from '@aws-sdk/client-accessanalyzer';
@@ -46,7 +48,7 @@ export interface TargetFailure {
 /** No region anywhere: bad usage (exit 2), not a failure of AWS. */
 export class NoRegionError extends Error {}
 
-type Config = { region?: string; endpoint?: string; profile?: string; credentials?: Credentials; retryMode: string; maxAttempts: number };
+type Config = { region?: string; endpoint?: string; profile?: string; credentials?: Credentials; retryMode?: string; maxAttempts?: number };
 
 function config(options: ConnectOptions, region: string | undefined, credentials?: Credentials): Config {
   return {
@@ -54,8 +56,9 @@ function config(options: ConnectOptions, region: string | undefined, credentials
     ...(options.endpointUrl ? { endpoint: options.endpointUrl } : {}),
     ...(options.profile && !credentials ? { profile: options.profile } : {}),
     ...(credentials ? { credentials } : {}),
-    retryMode: 'adaptive',
-    maxAttempts: 8,
+    // undefined: the SDK reads its own setting from the environment.
+    ...(process.env.AWS_RETRY_MODE ? {} : { retryMode: 'adaptive' }),
+    ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: 8 }),
   };
 }
 
