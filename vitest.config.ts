@@ -2,6 +2,34 @@
 // vitest's default of one per core less one ran it one file at a time on a 2-core machine. Time
 // limits that catch a hang rather than a busy machine. Readers' DuckDB on one thread: with both cores
 // taken by the workers, a second thread per database cost the reader-heavy files 13% more CPU.
+import { basename } from 'node:path';
+import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
 
-export default defineConfig({ test: { maxWorkers: 2, testTimeout: 120_000, hookTimeout: 180_000, env: { KEYTRAIL_THREADS: '1' } } });
+/**
+ * The longest files, longest first, as measured: started last, one of them keeps a core busy while
+ * the other idles. Vitest orders by the last run's durations, but a clean clone (CI) has none and
+ * would start with the largest files in bytes, which are quick.
+ */
+const LONGEST_FIRST = [
+  'athena-engine', 'store-growth', 'ingest-cli', 'detect-trail', 'ingest-resume', 'ingest-s3', 'report',
+  'ingest-event-history', 'athena-dialect', 'keys-cli', 'ingest-verify', 'report-html', 'detect-datasets',
+  'athena-client', 'export', 'notify', 'normalize', 'keys-audit', 'verify', 'detect-cli', 'ingest',
+];
+
+class LongestFirst extends BaseSequencer {
+  override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
+    const rank = (f: TestSpecification) => {
+      const i = LONGEST_FIRST.indexOf(basename(f.moduleId, '.test.ts'));
+      return i === -1 ? LONGEST_FIRST.length : i;
+    };
+    return (await super.sort(files)).sort((a, b) => rank(a) - rank(b)); // stable: the rest keep vitest's order
+  }
+}
+
+export default defineConfig({
+  test: {
+    maxWorkers: 2, testTimeout: 120_000, hookTimeout: 180_000, env: { KEYTRAIL_THREADS: '1' },
+    sequence: { sequencer: LongestFirst },
+  },
+});
