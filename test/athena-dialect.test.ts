@@ -3,7 +3,6 @@
 // rewrites one by one, the refusals, parameter binding, and the DDL keytrail athena ddl prints.
 
 import { join } from 'node:path';
-import { HiveSQL, TrinoSQL } from 'dt-sql-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   catalogueViewDdl, cloudTrailTableDdl, parquetTableDdl, rawKmsEventsViewDdl, statements,
@@ -16,6 +15,7 @@ import { loadSections } from '../src/report/sections.js';
 import { Store } from '../src/store/db.js';
 import { openStore } from '../src/store/schema.js';
 import { TRINO_MACROS, toDuckDB } from './helpers/athena-server.js';
+import { HiveSQL, TrinoSQL } from './helpers/sql-grammars.js';
 import { tempDir } from './helpers/log-objects.js';
 
 const trino = new TrinoSQL();

@@ -27,11 +27,11 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { HiveSQL, TrinoSQL } from 'dt-sql-parser';
 import { isGroup, isOp, isToken, isWord, nextIndex, parseSql, prevIndex, type Group, type Node, type Token } from '../../src/athena/sql-lexer.js';
 import { plainRows } from '../../src/store/db.js';
 import pLimit from 'p-limit';
 import { listenLocally } from './local-server.js';
+import { HiveSQL, TrinoSQL } from './sql-grammars.js';
 
 type State = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
