@@ -11,15 +11,16 @@ process.stdout.write(`${port}\n`);
 process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
 
 /**
- * s3rver reads an object's metadata from disk (a stat and two files) for each object a listing
- * returns, and a bucket's folder and configuration for each request: a reader that lists a trail
- * of ~900 objects per query made this server's CPU the tests' largest. This process is the only
- * writer to `directory`, so those reads are remembered until any other store method (a write)
- * starts or ends; a read that a write overlapped is not kept. The same answers, exactly.
+ * s3rver walks a bucket's folder (a stat per file, three files per object) and reads each object's
+ * metadata (a stat and two files) for every listing, and a bucket's folder and configuration for
+ * every request: a reader that lists a trail of ~900 objects per query made this server's CPU the
+ * tests' largest. This process is the only writer to `directory`, so those reads are remembered
+ * until any other store method (a write) starts or ends; a read that a write overlapped is not
+ * kept. The same answers, exactly.
  */
 function rememberReads(store: Record<string, unknown>): void {
-  const remembered = ['getMetadata', 'getBucket', 'getSubresource'];
-  const pure = ['constructor', 'getBucketPath', 'getResourcePath', 'listBuckets', 'listObjects', 'existsObject', 'getObject'];
+  const remembered = ['listObjects', 'getMetadata', 'getBucket', 'getSubresource'];
+  const pure = ['constructor', 'getBucketPath', 'getResourcePath', 'listBuckets', 'existsObject', 'getObject'];
   const cache = new Map<string, Promise<unknown>>();
   let writes = 0; // bumped as a write starts and as it ends
   const forget = () => {
