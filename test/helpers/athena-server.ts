@@ -85,6 +85,9 @@ export interface AthenaServerOptions {
   answerWhenDone?: boolean;
 }
 
+/** How GetQueryExecution answers: set when the server starts, changed with AthenaServer.pace. */
+export type Pacing = Pick<AthenaServerOptions, 'queuedPolls' | 'runningPolls' | 'answerWhenDone'>;
+
 export interface AthenaServer {
   endpoint: string;
   /** Every request: operation, parsed body, and the response (when it succeeded). */
@@ -93,6 +96,8 @@ export interface AthenaServer {
   throttle(op: string, times: number, type?: 'ThrottlingException' | 'TooManyRequestsException'): void;
   hold(pattern: RegExp): void;
   fail(pattern: RegExp, reason: string): void;
+  /** Paces the GetQueryExecution calls that follow so. */
+  pace(pacing: Pacing): void;
   stop(): Promise<void>;
 }
 
@@ -130,6 +135,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   };
   const finished = new Map<string, Promise<unknown>>(); // query id -> its run
   let chain: Promise<unknown> = Promise.resolve(); // queries run one at a time, like a small workgroup
+  let pacing: Pacing = options;
 
   async function start(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const sql = str(body.QueryString, 'QueryString');
@@ -396,9 +402,9 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     const q = find(body);
     if (q.state === 'QUEUED' || q.state === 'RUNNING') {
       q.polls += 1;
-      const queued = options.queuedPolls ?? 1;
-      const running = options.runningPolls ?? 1;
-      if (options.answerWhenDone && !q.held && q.polls > queued + running) await finished.get(q.id);
+      const queued = pacing.queuedPolls ?? 1;
+      const running = pacing.runningPolls ?? 1;
+      if (pacing.answerWhenDone && !q.held && q.polls > queued + running) await finished.get(q.id);
       if (q.polls <= queued) q.state = 'QUEUED';
       else if (q.polls <= queued + running || q.held || q.completed === null) q.state = 'RUNNING';
       else q.state = q.reason !== null ? 'FAILED' : 'SUCCEEDED';
@@ -497,6 +503,9 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     throttle: (op, times, type = 'ThrottlingException') => throttles.set(op, [...(throttles.get(op) ?? []), ...Array<typeof type>(times).fill(type)]),
     hold: (re) => holds.push(re),
     fail: (re, reason) => failures.push({ re, reason }),
+    pace: (p) => {
+      pacing = p;
+    },
     stop: async () => {
       await server.stop();
       await chain.catch(() => {});
