@@ -112,6 +112,8 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   // Queries run one at a time; a second thread cost read_json 3x the CPU (1.4 -> 4.9 s decoding a trail).
   const duck = await DuckDBInstance.create(':memory:', { threads: '1' });
   const setup = await duck.connect();
+  // Once for every connection: a query in any database's schema finds the functions of main.
+  for (const m of MACROS) await setup.run(`CREATE OR REPLACE MACRO memory.main.${m}`);
   const s3 = new S3Client({
     endpoint: options.s3Endpoint, forcePathStyle: true, region: 'us-east-1',
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, responseChecksumValidation: 'WHEN_REQUIRED',
@@ -246,7 +248,6 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   async function session(database: string): Promise<DuckDBConnection> {
     const conn = await duck.connect();
     await conn.run('SET integer_division = true'); // Trino divides integers as integers
-    for (const m of TRINO_MACROS) await conn.run(m);
     await conn.run(`USE memory.${ident(database)}`);
     return conn;
   }
@@ -565,16 +566,19 @@ function checkParameters(sql: string, parameters: string[]): void {
 
 // ---- Trino -> DuckDB: the reverse of what keytrail's dialect emits ------------------------------------
 
-/** DuckDB macros for the Trino functions the reverse mapping leaves in place (temp: per connection). */
-export const TRINO_MACROS = [
+/** DuckDB macros for the Trino functions the reverse mapping leaves in place. */
+const MACROS = [
   // Trino's ["key"] subscripts are DuckDB's ."key".
-  `CREATE OR REPLACE TEMP MACRO trino_json_path(p) AS regexp_replace(p, '\\["([^"]*)"\\]', '."\\1"', 'g')`,
-  `CREATE OR REPLACE TEMP MACRO trino_json_extract_scalar(j, p) AS CASE WHEN json_type(CAST(j AS JSON), trino_json_path(p)) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(CAST(j AS JSON), trino_json_path(p)) END`,
-  `CREATE OR REPLACE TEMP MACRO trino_json_extract(j, p) AS json_extract(CAST(j AS JSON), trino_json_path(p))`,
-  `CREATE OR REPLACE TEMP MACRO trino_json_format(j) AS CAST(j AS VARCHAR)`,
-  `CREATE OR REPLACE TEMP MACRO trino_json_parse(s) AS CAST(s AS JSON)`,
-  `CREATE OR REPLACE TEMP MACRO trino_from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
+  `trino_json_path(p) AS regexp_replace(p, '\\["([^"]*)"\\]', '."\\1"', 'g')`,
+  `trino_json_extract_scalar(j, p) AS CASE WHEN json_type(CAST(j AS JSON), trino_json_path(p)) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(CAST(j AS JSON), trino_json_path(p)) END`,
+  `trino_json_extract(j, p) AS json_extract(CAST(j AS JSON), trino_json_path(p))`,
+  `trino_json_format(j) AS CAST(j AS VARCHAR)`,
+  `trino_json_parse(s) AS CAST(s AS JSON)`,
+  `trino_from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
 ];
+
+/** The macros for one connection (temporary: a read-only database takes them too). */
+export const TRINO_MACROS = MACROS.map((m) => `CREATE OR REPLACE TEMP MACRO ${m}`);
 
 const REVERSE: Record<string, string> = {
   regexp_like: 'regexp_matches', json_extract_scalar: 'trino_json_extract_scalar', json_extract: 'trino_json_extract',
