@@ -22,7 +22,7 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
@@ -68,6 +68,8 @@ interface Table {
   location: string;
   properties: Record<string, string>;
   etags: Map<string, string>;
+  /** Bytes of the column chunks of each column, per local copy of a Parquet file and its ETag. */
+  chunks: Map<string, { etag: string; bytes: Map<string, number> }>;
   /** The objects (path and ETag) whose records the local copy of a CloudTrail table holds. */
   decoded: string | null;
 }
@@ -291,11 +293,16 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       // Column chunks of the columns the query names, in every file read.
       const wanted = table.columns.map((c) => c.name).filter((c) => words.has(c));
       if (wanted.length === 0) return 0;
-      const [row] = plainRows(await conn.runAndReadAll(
-        `SELECT coalesce(sum(total_compressed_size), 0) AS bytes FROM parquet_metadata(${list})
-         WHERE lower(path_in_schema) IN (${wanted.map(sqlString).join(', ')})`,
-      ));
-      return Number(row.bytes);
+      const unread = files.filter((f) => table.chunks.get(f.local)?.etag !== f.etag);
+      if (unread.length > 0) {
+        const rows = plainRows(await conn.runAndReadAll(
+          `SELECT file_name, lower(path_in_schema) AS col, sum(total_compressed_size) AS bytes
+           FROM parquet_metadata([${unread.map((f) => sqlString(f.local)).join(', ')}]) GROUP BY ALL`,
+        ));
+        for (const f of unread) table.chunks.set(f.local, { etag: f.etag, bytes: new Map() });
+        for (const r of rows) table.chunks.get(String(r.file_name))!.bytes.set(String(r.col), Number(r.bytes));
+      }
+      return files.reduce((n, f) => n + wanted.reduce((m, c) => m + (table.chunks.get(f.local)!.bytes.get(c) ?? 0), 0), 0);
     }
     // Athena reads (and bills) every object again for each query; the local copy decodes them once
     // and again only when the objects read change: the same rows, without minutes of JSON parsing.
@@ -329,7 +336,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
         const uri = `s3://${bucket}/${o.Key}`;
         if (!pattern.test(uri)) continue; // not at a projected location: Athena never reads it
         const local = join(dir, o.Key!.slice(prefix.length));
-        if (table.etags.get(o.Key!) !== o.ETag || !existsSync(local)) {
+        if (table.etags.get(o.Key!) !== o.ETag) { // set once the local copy is written
           fetches.push(limit(async () => {
             const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
             mkdirSync(dirname(local), { recursive: true });
@@ -706,7 +713,7 @@ function parseExternalTable(sql: string, database: string): Table {
   const kind = /STORED\s+AS\s+PARQUET/i.test(sql) ? 'parquet' : /CloudTrailInputFormat/.test(sql) ? 'cloudtrail' : null;
   if (!kind) throw new QueryFailure('this local Athena reads Parquet tables and the CloudTrail table only');
   if (properties['projection.enabled'] !== 'true' && partitioned.length > 0) throw new QueryFailure('partitioned tables need partition projection here');
-  return { kind, database, name: head[1].toLowerCase(), columns, partitions: partitioned, location: location.endsWith('/') ? location : `${location}/`, properties, etags: new Map(), decoded: null };
+  return { kind, database, name: head[1].toLowerCase(), columns, partitions: partitioned, location: location.endsWith('/') ? location : `${location}/`, properties, etags: new Map(), chunks: new Map(), decoded: null };
 }
 
 /** name type pairs of a column list (top-level commas; nested <...> types kept whole). */
