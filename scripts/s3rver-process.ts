@@ -20,7 +20,8 @@ process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
  */
 function rememberReads(store: Record<string, unknown>): void {
   const remembered = ['listObjects', 'getMetadata', 'getBucket', 'getSubresource'];
-  const pure = ['constructor', 'getBucketPath', 'getResourcePath', 'listBuckets', 'existsObject', 'getObject'];
+  // Reads left as they are: paths, rare calls, and getObject, which reads through getMetadata.
+  const uncached = ['constructor', 'getBucketPath', 'getResourcePath', 'listBuckets', 'existsObject', 'getObject'];
   const cache = new Map<string, Promise<unknown>>();
   let writes = 0; // bumped as a write starts and as it ends
   const forget = () => {
@@ -30,7 +31,7 @@ function rememberReads(store: Record<string, unknown>): void {
   const prototype = Object.getPrototypeOf(store) as Record<string, unknown>;
   for (const name of Object.getOwnPropertyNames(prototype)) {
     const method = prototype[name];
-    if (typeof method !== 'function' || pure.includes(name)) continue;
+    if (typeof method !== 'function' || uncached.includes(name)) continue;
     if (remembered.includes(name)) {
       store[name] = (...args: unknown[]) => {
         const key = JSON.stringify([name, ...args]);

@@ -98,7 +98,7 @@ export interface AthenaServer {
   throttle(op: string, times: number, type?: 'ThrottlingException' | 'TooManyRequestsException'): void;
   hold(pattern: RegExp): void;
   fail(pattern: RegExp, reason: string): void;
-  /** Paces the GetQueryExecution calls that follow so. */
+  /** The pacing of GetQueryExecution from now on. */
   pace(pacing: Pacing): void;
   stop(): Promise<void>;
 }
