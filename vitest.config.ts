@@ -2,6 +2,8 @@
 // vitest's default of one per core less one ran it one file at a time on a 2-core machine. Time
 // limits that catch a hang rather than a busy machine. Readers' DuckDB on one thread: with both cores
 // taken by the workers, a second thread per database cost the reader-heavy files 13% more CPU.
+// dt-sql-parser's grammars (the Athena tests) are bundled once per run by the optimizer: Node cannot
+// load the package as it is, and vite's transform of its modules cost ~3 CPU-s in each test file.
 import { basename } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
@@ -31,5 +33,6 @@ export default defineConfig({
   test: {
     maxWorkers: 2, testTimeout: 120_000, hookTimeout: 180_000, env: { KEYTRAIL_THREADS: '1' },
     sequence: { sequencer: LongestFirst },
+    deps: { optimizer: { ssr: { enabled: true, include: ['dt-sql-parser/dist/parser/trino/index.js', 'dt-sql-parser/dist/parser/hive/index.js'] } } },
   },
 });

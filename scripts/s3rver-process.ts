@@ -5,6 +5,52 @@ import S3rver from 's3rver';
 
 const directory = process.argv[2];
 const server = new S3rver({ port: 0, address: '127.0.0.1', directory, silent: true, allowMismatchedSignatures: true });
+rememberReads(server.store);
 const { port } = await server.run();
 process.stdout.write(`${port}\n`);
 process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
+
+/**
+ * s3rver walks a bucket's folder (a stat per file, three files per object) and reads each object's
+ * metadata (a stat and two files) for every listing, and a bucket's folder and configuration for
+ * every request: a reader that lists a trail of ~900 objects per query made this server's CPU the
+ * tests' largest. This process is the only writer to `directory`, so those reads are remembered
+ * until any other store method (a write) starts or ends; a read that a write overlapped is not
+ * kept. The same answers, exactly.
+ */
+function rememberReads(store: Record<string, unknown>): void {
+  const remembered = ['listObjects', 'getMetadata', 'getBucket', 'getSubresource'];
+  // Reads left as they are: paths, rare calls, and getObject, which reads through getMetadata.
+  const uncached = ['constructor', 'getBucketPath', 'getResourcePath', 'listBuckets', 'existsObject', 'getObject'];
+  const cache = new Map<string, Promise<unknown>>();
+  let writes = 0; // bumped as a write starts and as it ends
+  const forget = () => {
+    writes += 1;
+    cache.clear();
+  };
+  const prototype = Object.getPrototypeOf(store) as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(prototype)) {
+    const method = prototype[name];
+    if (typeof method !== 'function' || uncached.includes(name)) continue;
+    if (remembered.includes(name)) {
+      store[name] = (...args: unknown[]) => {
+        const key = JSON.stringify([name, ...args]);
+        const known = cache.get(key);
+        if (known) return known;
+        const at = writes;
+        const read = Promise.resolve(method.apply(store, args) as unknown);
+        // Kept once it succeeded with no write in between (a missing object is asked again).
+        read.then(() => at === writes && cache.set(key, read), () => {});
+        return read;
+      };
+      continue;
+    }
+    store[name] = (...args: unknown[]) => {
+      forget();
+      const out = method.apply(store, args) as unknown;
+      if (out instanceof Promise) return out.finally(forget);
+      forget();
+      return out;
+    };
+  }
+}

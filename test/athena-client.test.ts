@@ -3,15 +3,15 @@
 // values, the --engine athena option of keytrail query, and Ctrl-C.
 
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { AthenaEngine, AthenaQueryError, billedBytes } from '../src/athena/client.js';
 import { DuckDBEngine } from '../src/engine.js';
 import { exportParquet } from '../src/export/export.js';
 import { openTarget } from '../src/export/target.js';
 import { openStore } from '../src/store/schema.js';
-import { startAthenaServer, type AthenaServer } from './helpers/athena-server.js';
+import { startAthenaServer, type AthenaServer, type Pacing } from './helpers/athena-server.js';
 import { ingestFolder } from './helpers/ingest.js';
-import { startCli } from './helpers/cli.js';
+import { runCli, startCli } from './helpers/cli.js';
 import { tempDir } from './helpers/log-objects.js';
 import { cloudTrailRecord } from './helpers/records.js';
 import { startLocalS3, type LocalS3 } from '../scripts/local-s3.js';
@@ -28,8 +28,11 @@ function engine(options: Partial<ConstructorParameters<typeof AthenaEngine>[0]> 
   return new AthenaEngine({ database: 'keytrail', outputLocation: OUTPUT, region: 'us-east-1', pollMs: { first: 5, max: 20 }, ...options });
 }
 
+// The CLI waits 200 ms and more between polls, as against Athena: answered once the query is done,
+// except where the states are the point.
+const ANSWER_WHEN_DONE: Pacing = { queuedPolls: 0, runningPolls: 0, answerWhenDone: true };
 
-const cli = (args: string[]) => startCli(args, env);
+const cli = (args: string[]) => runCli(args, env);
 
 beforeAll(async () => {
   s3 = await startLocalS3();
@@ -56,12 +59,11 @@ beforeAll(async () => {
     store.close();
     target.close();
   }
-  athena = await startAthenaServer({ s3Endpoint: s3.endpoint, queuedPolls: 1, runningPolls: 2 });
+  athena = await startAthenaServer({ s3Endpoint: s3.endpoint, ...ANSWER_WHEN_DONE });
   env = { ...s3.env, AWS_ENDPOINT_URL_ATHENA: athena.endpoint };
   process.env.AWS_ENDPOINT_URL_ATHENA = athena.endpoint;
   process.env.AWS_REGION ??= 'us-east-1';
-  const ddl = cli(['athena', 'ddl', '--location', 's3://lake/keytrail', '--db', DB, '--apply', '--athena-database', 'keytrail', '--athena-output', OUTPUT]);
-  const applied = await ddl.done;
+  const applied = await cli(['athena', 'ddl', '--location', 's3://lake/keytrail', '--db', DB, '--apply', '--athena-database', 'keytrail', '--athena-output', OUTPUT]);
   expect(applied.stderr).toContain('statements applied in database keytrail');
   expect(applied.code).toBe(0);
 }, 120_000);
@@ -74,6 +76,8 @@ afterAll(async () => {
 
 describe('AthenaEngine', () => {
   it('goes through QUEUED and RUNNING to SUCCEEDED and returns the rows DuckDB returns, typed the same', async () => {
+    athena.pace({ queuedPolls: 1, runningPolls: 2 });
+    onTestFinished(() => athena.pace(ANSWER_WHEN_DONE));
     const sql = `
       SELECT event_name, count(*) AS calls, count(*) FILTER (WHERE error_code IS NOT NULL) AS errors,
              round(CAST(count(error_code) AS DOUBLE) / count(*), 4) AS error_rate, min(event_time) AS first_seen,
@@ -185,7 +189,7 @@ describe('an export partitioned by account', () => {
       store.close();
       target.close();
     }
-    const ddl = await cli(['athena', 'ddl', '--location', 's3://lake/by-account', '--by-account', '--db', DB, '--apply', '--athena-database', 'by_account', '--athena-output', OUTPUT]).done;
+    const ddl = await cli(['athena', 'ddl', '--location', 's3://lake/by-account', '--by-account', '--db', DB, '--apply', '--athena-database', 'by_account', '--athena-output', OUTPUT]);
     expect(ddl.code).toBe(0);
     const e = engine({ database: 'by_account' });
     const rows = await e.execute('SELECT account, event_date, count(*) AS n, count(*) FILTER (WHERE account <> account_id) AS misplaced FROM kms_events GROUP BY 1, 2 ORDER BY 1, 2');
@@ -198,29 +202,28 @@ describe('an export partitioned by account', () => {
 
 describe('keytrail query --engine athena', () => {
   it('prints the rows and the bytes scanned and estimated cost on stderr', async () => {
-    const run = cli(['query', '--engine', 'athena', '--athena-database', 'keytrail', '--athena-output', OUTPUT, '--format', 'json',
+    const out = await cli(['query', '--engine', 'athena', '--athena-database', 'keytrail', '--athena-output', OUTPUT, '--format', 'json',
       'SELECT account_id, count(*) AS n FROM kms_events GROUP BY account_id ORDER BY account_id']);
-    const out = await run.done;
     expect(out.code).toBe(0);
     expect(JSON.parse(out.stdout)).toEqual([{ account_id: '111111111111', n: 120 }, { account_id: '222222222222', n: 120 }]);
     expect(out.stderr).toMatch(/athena: 1 query, scanned [\d.]+ (bytes|KB|MB); estimated cost \$0\.0000\d+ \(at \$5\/TB, 10 MB minimum per query\)/);
   }, 60_000);
 
   it('shows Athena’s reason for a failed query and exits 2', async () => {
-    const out = await cli(['query', '--engine', 'athena', '--athena-database', 'keytrail', '--athena-output', OUTPUT, 'SELECT nope FROM kms_events']).done;
+    const out = await cli(['query', '--engine', 'athena', '--athena-database', 'keytrail', '--athena-output', OUTPUT, 'SELECT nope FROM kms_events']);
     expect(out.code).toBe(2);
     expect(out.stderr).toMatch(/Athena query [0-9a-f-]+ failed: SYNTAX_ERROR: .*nope/);
   }, 60_000);
 
   it('needs --athena-database, and takes no Athena options without --engine athena', async () => {
-    expect((await cli(['query', '--engine', 'athena', 'SELECT 1']).done).stderr).toMatch(/--engine athena needs --athena-database/);
-    expect((await cli(['query', '--athena-database', 'x', 'SELECT 1']).done).code).toBe(2);
+    expect((await cli(['query', '--engine', 'athena', 'SELECT 1'])).stderr).toMatch(/--engine athena needs --athena-database/);
+    expect((await cli(['query', '--athena-database', 'x', 'SELECT 1'])).code).toBe(2);
   }, 60_000);
 
   it('stops the Athena query on Ctrl-C and exits 130', async () => {
     athena.hold(/hold_marker_2/);
-    const run = cli(['query', '--engine', 'athena', '--athena-database', 'keytrail', '--athena-output', OUTPUT,
-      "SELECT count(*) AS n FROM kms_events WHERE event_name <> 'hold_marker_2'"]);
+    const run = startCli(['query', '--engine', 'athena', '--athena-database', 'keytrail', '--athena-output', OUTPUT,
+      "SELECT count(*) AS n FROM kms_events WHERE event_name <> 'hold_marker_2'"], env); // a process, to be interrupted
     await until(() => athena.queries.some((q) => q.sql.includes('hold_marker_2') && q.state === 'RUNNING'), 30_000);
     run.child.kill('SIGINT');
     const out = await run.done;

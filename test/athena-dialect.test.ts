@@ -3,7 +3,6 @@
 // rewrites one by one, the refusals, parameter binding, and the DDL keytrail athena ddl prints.
 
 import { join } from 'node:path';
-import { HiveSQL, TrinoSQL } from 'dt-sql-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   catalogueViewDdl, cloudTrailTableDdl, parquetTableDdl, rawKmsEventsViewDdl, statements,
@@ -16,6 +15,7 @@ import { loadSections } from '../src/report/sections.js';
 import { Store } from '../src/store/db.js';
 import { openStore } from '../src/store/schema.js';
 import { TRINO_MACROS, toDuckDB } from './helpers/athena-server.js';
+import { HiveSQL, TrinoSQL } from './helpers/sql-grammars.js';
 import { tempDir } from './helpers/log-objects.js';
 
 const trino = new TrinoSQL();
@@ -30,19 +30,17 @@ const SECTION_CASES = [
   { since: '2024-05-01 00:00:00', until: '2024-05-08 00:00:00', account: '111111111111', top: 3 },
 ];
 
+/** The empty database, with the local Athena endpoint's helpers for the round trip: read-only, one for all. */
+let engine: DuckDBEngine;
+
 beforeAll(async () => {
   (await openStore(DB)).close(); // the schema, no rows: enough to bind and run every query
+  engine = await DuckDBEngine.open(DB);
+  for (const m of TRINO_MACROS) await engine.store.run(m);
 });
 
-/** The empty database, with the local Athena endpoint's helpers for the round trip. */
-async function duck(): Promise<DuckDBEngine> {
-  const engine = await DuckDBEngine.open(DB);
-  for (const m of TRINO_MACROS) await engine.store.run(m);
-  return engine;
-}
-
 /** Runs what Athena would receive, mapped back to DuckDB, with Trino's integer division. */
-async function roundTrip(engine: DuckDBEngine, q: { sql: string; parameters: string[] }) {
+async function roundTrip(q: { sql: string; parameters: string[] }) {
   await engine.store.run('SET integer_division = true');
   try {
     return await engine.query(toDuckDB(q.sql, q.parameters));
@@ -50,41 +48,34 @@ async function roundTrip(engine: DuckDBEngine, q: { sql: string; parameters: str
     await engine.store.run('SET integer_division = false');
   }
 }
-afterAll(cleanup);
+afterAll(async () => {
+  await engine?.close();
+  cleanup();
+});
 
 describe('every detection and report query', () => {
   const rules = loadRules();
   const sections = [...loadSections().values()];
 
   it.each(rules.map((r) => [r.id, r] as const))('detection %s runs on DuckDB and its Athena form parses as Trino', async (_id, rule) => {
-    const engine = await duck();
-    try {
-      for (const c of RULE_CASES) {
-        const params = bindings(rule, { since: c.since, trust });
-        await engine.query(rule.sql, params);
-        const q = toTrino(rule.sql, params, { database: 'keytrail' });
-        expect(trino.validate(q.sql)).toEqual([]);
-        expect(q.sql).not.toMatch(/\$[a-z]/); // every parameter bound
-        expect(q.parameters.length).toBe((q.sql.match(/\?/g) ?? []).length);
-        // What Athena receives, mapped back, still runs on DuckDB (the local endpoint's path).
-        await roundTrip(engine, q);
-      }
-    } finally {
-      await engine.close();
+    for (const c of RULE_CASES) {
+      const params = bindings(rule, { since: c.since, trust });
+      await engine.query(rule.sql, params);
+      const q = toTrino(rule.sql, params, { database: 'keytrail' });
+      expect(trino.validate(q.sql)).toEqual([]);
+      expect(q.sql).not.toMatch(/\$[a-z]/); // every parameter bound
+      expect(q.parameters.length).toBe((q.sql.match(/\?/g) ?? []).length);
+      // What Athena receives, mapped back, still runs on DuckDB (the local endpoint's path).
+      await roundTrip(q);
     }
   });
 
   it.each(sections.map((s) => [s.id, s] as const))('report section %s runs on DuckDB and its Athena form parses as Trino', async (_id, section) => {
-    const engine = await duck();
-    try {
-      for (const params of SECTION_CASES) {
-        await engine.query(section.sql, params);
-        const q = toTrino(section.sql, params, { database: 'keytrail' });
-        expect(trino.validate(q.sql)).toEqual([]);
-        await roundTrip(engine, q);
-      }
-    } finally {
-      await engine.close();
+    for (const params of SECTION_CASES) {
+      await engine.query(section.sql, params);
+      const q = toTrino(section.sql, params, { database: 'keytrail' });
+      expect(trino.validate(q.sql)).toEqual([]);
+      await roundTrip(q);
     }
   });
 });
@@ -107,15 +98,10 @@ describe('the rewrites keep DuckDB’s meaning', () => {
   ];
 
   it.each(cases)('%s', async (_name, sql) => {
-    const engine = await duck();
-    try {
-      const expected = await engine.query(sql);
-      const q = toTrino(sql);
-      expect(trino.validate(q.sql)).toEqual([]);
-      expect(await roundTrip(engine, q)).toEqual(expected);
-    } finally {
-      await engine.close();
-    }
+    const expected = await engine.query(sql);
+    const q = toTrino(sql);
+    expect(trino.validate(q.sql)).toEqual([]);
+    expect(await roundTrip(q)).toEqual(expected);
   });
 
   it('writes the Trino forms documented in dialect.ts', () => {

@@ -11,5 +11,7 @@ declare module 's3rver' {
     constructor(options: S3rverOptions);
     run(): Promise<{ address: string; port: number }>;
     close(): Promise<void>;
+    /** Its FilesystemStore: the methods the routes call to read and write the buckets' folders. */
+    store: Record<string, unknown>;
   }
 }

@@ -22,16 +22,16 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { HiveSQL, TrinoSQL } from 'dt-sql-parser';
 import { isGroup, isOp, isToken, isWord, nextIndex, parseSql, prevIndex, type Group, type Node, type Token } from '../../src/athena/sql-lexer.js';
 import { plainRows } from '../../src/store/db.js';
 import pLimit from 'p-limit';
 import { listenLocally } from './local-server.js';
+import { HiveSQL, TrinoSQL } from './sql-grammars.js';
 
 type State = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
@@ -68,6 +68,8 @@ interface Table {
   location: string;
   properties: Record<string, string>;
   etags: Map<string, string>;
+  /** Bytes of the column chunks of each column, per local copy of a Parquet file and its ETag. */
+  chunks: Map<string, { etag: string; bytes: Map<string, number> }>;
   /** The objects (path and ETag) whose records the local copy of a CloudTrail table holds. */
   decoded: string | null;
 }
@@ -85,6 +87,9 @@ export interface AthenaServerOptions {
   answerWhenDone?: boolean;
 }
 
+/** How GetQueryExecution answers: set when the server starts, changed with AthenaServer.pace. */
+export type Pacing = Pick<AthenaServerOptions, 'queuedPolls' | 'runningPolls' | 'answerWhenDone'>;
+
 export interface AthenaServer {
   endpoint: string;
   /** Every request: operation, parsed body, and the response (when it succeeded). */
@@ -93,6 +98,8 @@ export interface AthenaServer {
   throttle(op: string, times: number, type?: 'ThrottlingException' | 'TooManyRequestsException'): void;
   hold(pattern: RegExp): void;
   fail(pattern: RegExp, reason: string): void;
+  /** The pacing of GetQueryExecution from now on. */
+  pace(pacing: Pacing): void;
   stop(): Promise<void>;
 }
 
@@ -107,6 +114,8 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   // Queries run one at a time; a second thread cost read_json 3x the CPU (1.4 -> 4.9 s decoding a trail).
   const duck = await DuckDBInstance.create(':memory:', { threads: '1' });
   const setup = await duck.connect();
+  // Once for every connection: a query in any database's schema finds the functions of main.
+  for (const m of MACROS) await setup.run(`CREATE OR REPLACE MACRO memory.main.${m}`);
   const s3 = new S3Client({
     endpoint: options.s3Endpoint, forcePathStyle: true, region: 'us-east-1',
     credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, responseChecksumValidation: 'WHEN_REQUIRED',
@@ -130,6 +139,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   };
   const finished = new Map<string, Promise<unknown>>(); // query id -> its run
   let chain: Promise<unknown> = Promise.resolve(); // queries run one at a time, like a small workgroup
+  let pacing: Pacing = options;
 
   async function start(body: Record<string, unknown>): Promise<Record<string, unknown>> {
     const sql = str(body.QueryString, 'QueryString');
@@ -240,7 +250,6 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   async function session(database: string): Promise<DuckDBConnection> {
     const conn = await duck.connect();
     await conn.run('SET integer_division = true'); // Trino divides integers as integers
-    for (const m of TRINO_MACROS) await conn.run(m);
     await conn.run(`USE memory.${ident(database)}`);
     return conn;
   }
@@ -284,11 +293,16 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       // Column chunks of the columns the query names, in every file read.
       const wanted = table.columns.map((c) => c.name).filter((c) => words.has(c));
       if (wanted.length === 0) return 0;
-      const [row] = plainRows(await conn.runAndReadAll(
-        `SELECT coalesce(sum(total_compressed_size), 0) AS bytes FROM parquet_metadata(${list})
-         WHERE lower(path_in_schema) IN (${wanted.map(sqlString).join(', ')})`,
-      ));
-      return Number(row.bytes);
+      const unread = files.filter((f) => table.chunks.get(f.local)?.etag !== f.etag);
+      if (unread.length > 0) {
+        const rows = plainRows(await conn.runAndReadAll(
+          `SELECT file_name, lower(path_in_schema) AS col, sum(total_compressed_size) AS bytes
+           FROM parquet_metadata([${unread.map((f) => sqlString(f.local)).join(', ')}]) GROUP BY ALL`,
+        ));
+        for (const f of unread) table.chunks.set(f.local, { etag: f.etag, bytes: new Map() });
+        for (const r of rows) table.chunks.get(String(r.file_name))!.bytes.set(String(r.col), Number(r.bytes));
+      }
+      return files.reduce((n, f) => n + wanted.reduce((m, c) => m + (table.chunks.get(f.local)!.bytes.get(c) ?? 0), 0), 0);
     }
     // Athena reads (and bills) every object again for each query; the local copy decodes them once
     // and again only when the objects read change: the same rows, without minutes of JSON parsing.
@@ -322,7 +336,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
         const uri = `s3://${bucket}/${o.Key}`;
         if (!pattern.test(uri)) continue; // not at a projected location: Athena never reads it
         const local = join(dir, o.Key!.slice(prefix.length));
-        if (table.etags.get(o.Key!) !== o.ETag || !existsSync(local)) {
+        if (table.etags.get(o.Key!) !== o.ETag) { // set once the local copy is written
           fetches.push(limit(async () => {
             const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
             mkdirSync(dirname(local), { recursive: true });
@@ -396,9 +410,9 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     const q = find(body);
     if (q.state === 'QUEUED' || q.state === 'RUNNING') {
       q.polls += 1;
-      const queued = options.queuedPolls ?? 1;
-      const running = options.runningPolls ?? 1;
-      if (options.answerWhenDone && !q.held && q.polls > queued + running) await finished.get(q.id);
+      const queued = pacing.queuedPolls ?? 1;
+      const running = pacing.runningPolls ?? 1;
+      if (pacing.answerWhenDone && !q.held && q.polls > queued + running) await finished.get(q.id);
       if (q.polls <= queued) q.state = 'QUEUED';
       else if (q.polls <= queued + running || q.held || q.completed === null) q.state = 'RUNNING';
       else q.state = q.reason !== null ? 'FAILED' : 'SUCCEEDED';
@@ -497,6 +511,9 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     throttle: (op, times, type = 'ThrottlingException') => throttles.set(op, [...(throttles.get(op) ?? []), ...Array<typeof type>(times).fill(type)]),
     hold: (re) => holds.push(re),
     fail: (re, reason) => failures.push({ re, reason }),
+    pace: (p) => {
+      pacing = p;
+    },
     stop: async () => {
       await server.stop();
       await chain.catch(() => {});
@@ -556,16 +573,19 @@ function checkParameters(sql: string, parameters: string[]): void {
 
 // ---- Trino -> DuckDB: the reverse of what keytrail's dialect emits ------------------------------------
 
-/** DuckDB macros for the Trino functions the reverse mapping leaves in place (temp: per connection). */
-export const TRINO_MACROS = [
+/** DuckDB macros for the Trino functions the reverse mapping leaves in place. */
+const MACROS = [
   // Trino's ["key"] subscripts are DuckDB's ."key".
-  `CREATE OR REPLACE TEMP MACRO trino_json_path(p) AS regexp_replace(p, '\\["([^"]*)"\\]', '."\\1"', 'g')`,
-  `CREATE OR REPLACE TEMP MACRO trino_json_extract_scalar(j, p) AS CASE WHEN json_type(CAST(j AS JSON), trino_json_path(p)) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(CAST(j AS JSON), trino_json_path(p)) END`,
-  `CREATE OR REPLACE TEMP MACRO trino_json_extract(j, p) AS json_extract(CAST(j AS JSON), trino_json_path(p))`,
-  `CREATE OR REPLACE TEMP MACRO trino_json_format(j) AS CAST(j AS VARCHAR)`,
-  `CREATE OR REPLACE TEMP MACRO trino_json_parse(s) AS CAST(s AS JSON)`,
-  `CREATE OR REPLACE TEMP MACRO trino_from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
+  `trino_json_path(p) AS regexp_replace(p, '\\["([^"]*)"\\]', '."\\1"', 'g')`,
+  `trino_json_extract_scalar(j, p) AS CASE WHEN json_type(CAST(j AS JSON), trino_json_path(p)) IN ('OBJECT', 'ARRAY') THEN NULL ELSE json_extract_string(CAST(j AS JSON), trino_json_path(p)) END`,
+  `trino_json_extract(j, p) AS json_extract(CAST(j AS JSON), trino_json_path(p))`,
+  `trino_json_format(j) AS CAST(j AS VARCHAR)`,
+  `trino_json_parse(s) AS CAST(s AS JSON)`,
+  `trino_from_iso8601_timestamp(s) AS CAST(s AS TIMESTAMPTZ)`,
 ];
+
+/** The macros for one connection (temporary: a read-only database takes them too). */
+export const TRINO_MACROS = MACROS.map((m) => `CREATE OR REPLACE TEMP MACRO ${m}`);
 
 const REVERSE: Record<string, string> = {
   regexp_like: 'regexp_matches', json_extract_scalar: 'trino_json_extract_scalar', json_extract: 'trino_json_extract',
@@ -693,7 +713,7 @@ function parseExternalTable(sql: string, database: string): Table {
   const kind = /STORED\s+AS\s+PARQUET/i.test(sql) ? 'parquet' : /CloudTrailInputFormat/.test(sql) ? 'cloudtrail' : null;
   if (!kind) throw new QueryFailure('this local Athena reads Parquet tables and the CloudTrail table only');
   if (properties['projection.enabled'] !== 'true' && partitioned.length > 0) throw new QueryFailure('partitioned tables need partition projection here');
-  return { kind, database, name: head[1].toLowerCase(), columns, partitions: partitioned, location: location.endsWith('/') ? location : `${location}/`, properties, etags: new Map(), decoded: null };
+  return { kind, database, name: head[1].toLowerCase(), columns, partitions: partitioned, location: location.endsWith('/') ? location : `${location}/`, properties, etags: new Map(), chunks: new Map(), decoded: null };
 }
 
 /** name type pairs of a column list (top-level commas; nested <...> types kept whole). */
