@@ -14,9 +14,9 @@ import { defineConfig } from 'vitest/config';
  * would start with the largest files in bytes, which are quick.
  */
 const LONGEST_FIRST = [
-  'athena-engine', 'store-growth', 'ingest-cli', 'detect-trail', 'ingest-resume', 'ingest-s3', 'report',
-  'ingest-event-history', 'athena-dialect', 'keys-cli', 'ingest-verify', 'report-html', 'detect-datasets',
-  'athena-client', 'export', 'notify', 'normalize', 'keys-audit', 'verify', 'detect-cli', 'ingest',
+  'athena-engine', 'store-growth', 'report-html', 'ingest-resume', 'ingest-cli', 'keys-cli', 'ingest-verify', 'report',
+  'ingest-event-history', 'detect-trail', 'detect-datasets', 'ingest-s3', 'normalize', 'athena-dialect', 'export',
+  'notify', 'keys-audit', 'athena-client', 'detect-cli', 'verify', 'ingest',
 ];
 
 class LongestFirst extends BaseSequencer {
