@@ -1,6 +1,6 @@
 // keytrail ingest as a process: killed halfway, two at once, exit codes and output.
 
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,16 +11,21 @@ import { logObjectKey, tempDir, writeLogObject, writeRaw } from './helpers/log-o
 import { mixedRecords } from './helpers/records.js';
 
 const OBJECTS = 300;
+/** The kill and the second run need no more than a few batches: the first objects of the same layout. */
+const SHORT = 100;
 const KMS_PER_OBJECT = 20;
 const { dir, cleanup } = tempDir();
 const trail = join(dir, 'trail');
+const short = join(dir, 'short');
 
 beforeAll(() => {
   for (let i = 0; i < OBJECTS; i++) {
     const minute = String(i % 60).padStart(2, '0');
     const hour = String(Math.floor(i / 60) % 24).padStart(2, '0');
     const day = `2024-05-0${1 + Math.floor(i / 1440)}`;
-    writeLogObject(trail, logObjectKey('111111111111', 'us-east-1', `${day}T${hour}:${minute}:00Z`), mixedRecords(KMS_PER_OBJECT, 25));
+    const key = logObjectKey('111111111111', 'us-east-1', `${day}T${hour}:${minute}:00Z`);
+    const path = writeLogObject(trail, key, mixedRecords(KMS_PER_OBJECT, 25));
+    if (i < SHORT) writeRaw(short, key, readFileSync(path));
   }
 });
 afterAll(cleanup);
@@ -37,22 +42,22 @@ describe('keytrail ingest (process)', () => {
     const db = join(dir, 'killed.duckdb');
     // Killed once some batches have committed, not before: at a deterministic point (src/fault.ts),
     // not when a timer happens to fire.
-    const killed = await spawnCli(['ingest', trail, '--db', db, '--batch-objects', '20', '--workers', '1', '--concurrency', '2'], { KEYTRAIL_FAULT: 'after-commit:3' });
+    const killed = await spawnCli(['ingest', short, '--db', db, '--batch-objects', '20', '--workers', '1', '--concurrency', '2'], { KEYTRAIL_FAULT: 'after-commit:3' });
     expect(killed.signal).toBe('SIGKILL');
 
     const partial = await rows(db);
     expect(partial).toBeGreaterThan(0);
-    expect(partial).toBeLessThan(OBJECTS * KMS_PER_OBJECT);
+    expect(partial).toBeLessThan(SHORT * KMS_PER_OBJECT);
     expect(partial % KMS_PER_OBJECT).toBe(0); // whole objects only
 
-    const rerun = await runCli(['ingest', trail, '--db', db, '--json']);
+    const rerun = await runCli(['ingest', short, '--db', db, '--json']);
     expect(rerun.code).toBe(0);
     const summary = JSON.parse(rerun.stdout);
-    expect(summary.skipped + summary.objects).toBe(OBJECTS);
-    expect(await rows(db)).toBe(OBJECTS * KMS_PER_OBJECT);
+    expect(summary.skipped + summary.objects).toBe(SHORT);
+    expect(await rows(db)).toBe(SHORT * KMS_PER_OBJECT);
     expect(await sql(db, 'SELECT event_id FROM kms_events GROUP BY event_id HAVING count(*) > 1')).toEqual([]);
-    expect((await sql<{ n: number }>(db, 'SELECT count(DISTINCT object_uri) AS n FROM ingested_objects'))[0].n).toBe(OBJECTS);
-    expect((await sql<{ n: number }>(db, 'SELECT count(*) AS n FROM ingested_objects'))[0].n).toBe(OBJECTS);
+    expect((await sql<{ n: number }>(db, 'SELECT count(DISTINCT object_uri) AS n FROM ingested_objects'))[0].n).toBe(SHORT);
+    expect((await sql<{ n: number }>(db, 'SELECT count(*) AS n FROM ingested_objects'))[0].n).toBe(SHORT);
     expect(await sql(db, 'SELECT status FROM ingest_runs ORDER BY run_id')).toEqual([{ status: 'interrupted' }, { status: 'ok' }]);
   }, 120_000);
 
@@ -61,21 +66,22 @@ describe('keytrail ingest (process)', () => {
     // The first run is held inside its run, deterministically: it has taken the ingest lock, and its
     // first commit waits for another process that holds the database open.
     const holder = await holdLock(db);
-    const first = startCli(['ingest', trail, '--db', db, '--workers', '1', '--concurrency', '1']);
+    const first = startCli(['ingest', short, '--db', db, '--workers', '1', '--concurrency', '1']);
     let firstDone = false;
     void first.done.then(() => (firstDone = true));
     await until(() => existsSync(`${db}.ingest-lock`) || firstDone);
-    const second = await runCli(['ingest', trail, '--db', db]);
+    const second = await runCli(['ingest', short, '--db', db]);
     expect(firstDone).toBe(false); // at once: the first run could not have finished meanwhile
     expect(second.code).toBe(2);
     expect(second.stderr).toMatch(/is in use by another keytrail ingest \(PID \d+.*pass --wait/s);
-    const waiting = startCli(['ingest', trail, '--db', db, '--wait', '--json']);
+    // In this process, as the second run: the first is the other process.
+    const waiting = runCli(['ingest', short, '--db', db, '--wait', '--json']);
     await holder.release();
     expect((await first.done).code).toBe(0);
-    const waited = await waiting.done;
+    const waited = await waiting;
     expect(waited.code).toBe(0);
-    expect(JSON.parse(waited.stdout)).toMatchObject({ objects: 0, skipped: OBJECTS });
-    expect(await rows(db)).toBe(OBJECTS * KMS_PER_OBJECT);
+    expect(JSON.parse(waited.stdout)).toMatchObject({ objects: 0, skipped: SHORT });
+    expect(await rows(db)).toBe(SHORT * KMS_PER_OBJECT);
   }, 120_000);
 
   it('other commands read the database while an ingest loads it, and the counts are exact after', async () => {

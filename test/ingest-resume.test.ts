@@ -118,7 +118,9 @@ describe('killed runs', () => {
     expect(interrupted).toMatchObject({ objects_committed: expect.any(Number) });
     expect(status.code).toBe(1);
 
-    const final = await runCli(args);
+    // The last run in one batch: the killed runs committed in batches of five already, and a batch
+    // costs a DuckDB open and a checkpoint whatever its size.
+    const final = await runCli(args.filter((a, i) => a !== '--batch-objects' && args[i - 1] !== '--batch-objects'));
     expect(final.code).toBe(0);
     expect(JSON.parse(final.stdout)).toMatchObject({ skipped: committed, objects: objects - committed });
 

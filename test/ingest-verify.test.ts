@@ -25,6 +25,9 @@ const key = makeTrailKey();
 const { dir, cleanup } = tempDir('keytrail-ingest-verify-');
 const keysFile = join(dir, 'public-keys.json');
 let s3: LocalS3;
+/** The untouched signed trail, put once: the tests that only read it share its bucket. */
+const SIGNED = 'signed-trail';
+let signed: { objects: TrailObject[]; source: string };
 
 /** The root user calls KMS from two addresses, in two different log objects: two root_use findings. */
 const ROOT_IPS = { 1: '198.51.100.10', 2: '198.51.100.20' } as Record<number, string>;
@@ -88,6 +91,8 @@ const statusCounts = (db: string) =>
 beforeAll(async () => {
   writeFileSync(keysFile, publicKeyList([key]));
   s3 = await startLocalS3();
+  const objects = trail(SIGNED);
+  signed = { objects, source: await bucketWith(SIGNED, objects) };
 }, 60_000);
 
 afterAll(async () => {
@@ -107,7 +112,7 @@ describe('the decode worker\'s hash', () => {
 
 describe('ingest --verify on S3', () => {
   it('an untouched signed trail: loaded and every object verified; findings rest on verified objects', async () => {
-    const source = await bucketWith('clean-trail', trail('clean-trail'));
+    const { source } = signed;
     const db = join(dir, 'clean.duckdb');
     const { code, summary, stderr } = await ingestJson([source, '--db', db, '--verify', '--public-keys', keysFile]);
     expect(code, stderr).toBe(0);
@@ -135,24 +140,23 @@ describe('ingest --verify on S3', () => {
   });
 
   it('checks the hashes the ingest took, not the object again: a hash that does not match is log_modified', async () => {
-    const objects = trail('hashes-trail');
-    const source = await bucketWith('hashes-trail', objects);
+    const { objects, source } = signed;
     const log = objects.find((o) => o.key.includes('/CloudTrail/'))!;
     Object.assign(process.env, s3.env); // credentials for the SDK client in this process
     const trailObjects = await openTrailObjects(source, { endpointUrl: s3.endpoint, concurrency: 4 });
     try {
       const result = await verifySource(trailObjects, {
         range: { since: null, until: null }, publicKeys: await loadPublicKeysFile(keysFile), concurrency: 4,
-        knownSha256: new Map([[`s3://hashes-trail/${log.key}`, logObjectSha256(gzipSync('something else'))]]),
+        knownSha256: new Map([[`s3://${SIGNED}/${log.key}`, logObjectSha256(gzipSync('something else'))]]),
       });
-      expect(result.problems.map((p) => `${p.problem} ${p.object}`)).toEqual([`log_modified s3://hashes-trail/${log.key}`]);
+      expect(result.problems.map((p) => `${p.problem} ${p.object}`)).toEqual([`log_modified s3://${SIGNED}/${log.key}`]);
     } finally {
       trailObjects.close();
     }
   });
 
   it('logs loaded by an earlier run are read again for verification, not skipped', async () => {
-    const source = await bucketWith('earlier-trail', trail('earlier-trail'));
+    const { source } = signed;
     const db = join(dir, 'earlier.duckdb');
     expect((await cli(['ingest', source, '--db', db])).code).toBe(0);
     expect(await sql(db, 'SELECT * FROM verified_objects')).toEqual([]);
@@ -195,7 +199,7 @@ describe('ingest --verify with public keys through the CloudTrail API', () => {
   it('fetches them with ListPublicKeys; keys that cannot be fetched leave signatures unchecked: exit 3, no false problem', async () => {
     const cloudtrail = await startCloudTrailServer({ [USE1]: [key] });
     try {
-      const source = await bucketWith('online-trail', trail('online-trail'));
+      const { source } = signed;
       const env = { AWS_ENDPOINT_URL_CLOUDTRAIL: cloudtrail.endpoint };
       const online = await ingestJson([source, '--db', join(dir, 'online.duckdb'), '--verify'], env);
       expect(online.code, online.stderr).toBe(0);
