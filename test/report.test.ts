@@ -12,7 +12,7 @@
 // One file for both: they read the same generated trail, whose generation and ingest (1,351 log
 // objects) is the largest cost of either, and is done once here.
 
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -42,6 +42,19 @@ beforeAll(async () => {
   await ingestFolder(trail, db);
 }, 120_000);
 afterAll(() => cleanup?.());
+
+/** A value made on first use, then shared: tests that read the same output need not make it again. */
+const once = <T>(make: () => T): (() => T) => {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+};
+
+/** `keytrail detect --format json` on the sample database, run once for the tests that compare with it. */
+const detections = once(async () => {
+  const { code, stdout } = await runCli(['detect', '--db', db, '--format', 'json']);
+  expect(code).toBe(0);
+  return JSON.parse(stdout) as Rec[];
+});
 
 // ---- ground truth: plain SQL over kms_events, written independently of queries/reports ---------
 
@@ -133,8 +146,7 @@ describe('keytrail report numbers', () => {
     const top = (json.principals as Rec[]).slice(0, 8).map((p) => p.identity_arn);
     expect([...new Set((json.daily_principals as Rec[]).map((r) => r.identity_arn))]).toEqual(top);
 
-    const detect = await runCli(['detect', '--db', db, '--format', 'json']);
-    const findings = JSON.parse(detect.stdout) as Rec[];
+    const findings = await detections();
     expect(findings.length).toBeGreaterThan(0);
     expect(json.findings.status).toBe('ok');
     expect(sorted(json.findings.items, 'rule', 'first_seen', 'identity_arn', 'key_arn'))
@@ -353,6 +365,13 @@ async function htmlReport(out: string, ...args: string[]): Promise<void> {
   expect(code).toBe(0);
 }
 
+/** The sample database's HTML report (test-output/report.html), written once for the browser tests that read it. */
+const samplePage = once(async () => {
+  const file = join(OUTPUT, 'report.html');
+  await htmlReport(file, '--db', db);
+  return file;
+});
+
 const numbers = (page: Page, selector: string) =>
   page.$$eval(selector, (cells) => cells.map((c) => Number(c.getAttribute('data-v'))));
 
@@ -378,8 +397,7 @@ describe('the HTML report in chromium', () => {
   });
 
   it('loads offline with no errors; its numbers, charts, sorting and findings work', async () => {
-    const file = join(OUTPUT, 'report.html');
-    await htmlReport(file, '--db', db);
+    const file = await samplePage();
     const { page, problems, requests } = await open(file);
     try {
       expect(problems).toEqual([]);
@@ -463,7 +481,7 @@ describe('the HTML report in chromium', () => {
       await page.fill('input[data-table="principals-table"]', '');
 
       // Findings: the detections' list, each row marked by severity, high ones in red.
-      const findings = JSON.parse((await runCli(['detect', '--db', db, '--format', 'json'])).stdout) as Array<{ severity: string }>;
+      const findings = await detections();
       expect(await page.$$eval('#findings-table tbody tr', (r) => r.length)).toBe(findings.length);
       for (const sev of ['high', 'medium', 'low']) {
         expect(await page.$$eval(`#findings-table tr.row-${sev}`, (r) => r.length)).toBe(findings.filter((f) => f.severity === sev).length);
@@ -485,7 +503,7 @@ describe('the HTML report in chromium', () => {
 
   it('table headers never overlap or spill out of their cells at 1,024 and 1,400 px', async () => {
     const file = join(OUTPUT, 'report-headers.html');
-    await htmlReport(file, '--db', db);
+    copyFileSync(await samplePage(), file); // the same page, kept under its own name with its screenshots
     const { page, problems } = await open(file);
     try {
       for (const width of [1024, 1400]) {
