@@ -103,6 +103,19 @@ async function bucketWith(name: string, objects: TrailObject[]): Promise<string>
   return `s3://${name}/trail`;
 }
 
+/**
+ * The two trails most S3 tests read, uploaded once each when first needed: verify only reads the
+ * bucket (its results go to stdout or --db), so every test on the untouched trail, and every test
+ * on the tampered one, can read the same objects. Each upload is ~72 PUTs through s3rver.
+ */
+const once = <T>(make: () => T): (() => T) => {
+  let made: { value: T } | undefined;
+  return () => (made ??= { value: make() }).value;
+};
+const cleanBucket = once(() => bucketWith('clean', trail('clean')));
+const tampered = once(() => tamper(trail('tampered'), { resign: true }));
+const tamperedBucket = once(() => bucketWith('tampered', tampered().objects));
+
 function folderWith(name: string, objects: TrailObject[]): string {
   const folder = join(dir, name);
   writeTrail(folder, objects);
@@ -137,7 +150,7 @@ afterAll(async () => {
 
 describe('keytrail verify on S3, public keys from a file', () => {
   it('verifies an untouched organization trail: every digest signed, every log hashed, no gaps', async () => {
-    const source = await bucketWith('clean', trail('clean'));
+    const source = await cleanBucket();
     const { code, report } = await verify([source, '--public-keys', keysFile]);
     expect(report.problems).toEqual([]);
     expect(code).toBe(0);
@@ -151,8 +164,8 @@ describe('keytrail verify on S3, public keys from a file', () => {
   }, 60_000);
 
   it('reports exactly the tampered objects, each with its kind, and exits 1', async () => {
-    const { objects, expected } = tamper(trail('tampered'), { resign: true });
-    const source = await bucketWith('tampered', objects);
+    const { expected } = tampered();
+    const source = await tamperedBucket();
     const { code, report } = await verify([source, '--public-keys', keysFile]);
     expect(problemsOf(report)).toEqual(expected.map((e) => `${e.problem} s3://tampered/${e.key}`).sort());
     expect(report.gaps).toEqual([]);
@@ -162,7 +175,7 @@ describe('keytrail verify on S3, public keys from a file', () => {
   }, 60_000);
 
   it('stores the result per object with --db, the same after a second run', async () => {
-    const source = await bucketWith('stored', tamper(trail('stored'), { resign: true }).objects);
+    const source = await tamperedBucket();
     const db = join(dir, 'verify.duckdb');
     expect((await verify([source, '--public-keys', keysFile, '--db', db])).code).toBe(1);
     const counts = async () => sql<{ kind: string; status: string; n: number }>(db,
@@ -185,7 +198,7 @@ describe('keytrail verify on S3, public keys from a file', () => {
   }, 60_000);
 
   it('--since/--until list only the digests of those days; the logs at the edges are unverified, not problems', async () => {
-    const source = await bucketWith('ranged', trail('ranged'));
+    const source = await cleanBucket();
     const since = await verify([source, '--public-keys', keysFile, '--since', '2024-05-02']);
     expect(since.report.problems).toEqual([]);
     expect(since.report.digests).toMatchObject({ total: 12, verified: 12 }); // hours 3-5 end on 2024-05-02
@@ -200,7 +213,7 @@ describe('keytrail verify on S3, public keys from a file', () => {
   }, 60_000);
 
   it('a key list without the key a digest names: that digest\'s signature is invalid', async () => {
-    const source = await bucketWith('clean-key2', trail('clean-key2'));
+    const source = await cleanBucket();
     const onlyKey2 = join(dir, 'only-key2.json');
     writeFileSync(onlyKey2, publicKeyList([key2]));
     const { code, report } = await verify([source, '--public-keys', onlyKey2]);
@@ -215,7 +228,7 @@ describe('keytrail verify with public keys through the CloudTrail API', () => {
   const env = () => ({ AWS_ENDPOINT_URL_CLOUDTRAIL: cloudtrail.endpoint });
 
   it('fetches the keys with ListPublicKeys (paged) and verifies the signatures', async () => {
-    const source = await bucketWith('online', trail('online'));
+    const source = await cleanBucket();
     cloudtrail.calls.length = 0;
     const { code, report } = await verify([source], env());
     expect(report.problems).toEqual([]);
@@ -228,18 +241,18 @@ describe('keytrail verify with public keys through the CloudTrail API', () => {
   }, 60_000);
 
   it('finds a bad signature online as it does offline', async () => {
-    const { objects, expected } = tamper(trail('online-tampered'), { resign: true });
-    const source = await bucketWith('online-tampered', objects);
+    const { expected } = tampered();
+    const source = await tamperedBucket();
     const { code, report } = await verify([source], env());
     expect(code).toBe(1);
-    expect(problemsOf(report)).toEqual(expected.map((e) => `${e.problem} s3://online-tampered/${e.key}`).sort());
+    expect(problemsOf(report)).toEqual(expected.map((e) => `${e.problem} s3://tampered/${e.key}`).sort());
   }, 60_000);
 
   it('keys that cannot be fetched leave signatures unchecked: exit 3, no false problem', async () => {
     const denied = await startCloudTrailServer({ [USE1]: [key1, key2] });
     denied.deny(USE1);
     try {
-      const source = await bucketWith('online-denied', trail('online-denied'));
+      const source = await cleanBucket();
       const { code, report, stderr } = await verify([source], { AWS_ENDPOINT_URL_CLOUDTRAIL: denied.endpoint });
       expect(report.problems).toEqual([]);
       expect(report.signatures).toBe('not_checked');
