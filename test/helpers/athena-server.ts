@@ -72,6 +72,10 @@ interface Table {
   chunks: Map<string, { etag: string; bytes: Map<string, number> }>;
   /** The objects (path and ETag) whose records the local copy of a CloudTrail table holds. */
   decoded: string | null;
+  /** Which CREATE EXTERNAL TABLE made it (a table made again may read the same files differently). */
+  serial: number;
+  /** The files (local copy and ETag) the table read last, with the table's serial: what its rows come from. */
+  read: string | null;
 }
 
 export interface AthenaServerOptions {
@@ -123,6 +127,8 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   const databases = new Set(['default']);
   const tables = new Map<string, Table>(); // db.table
   const views = new Map<string, string>(); // db.view -> Trino SQL
+  // A view's rows, once computed, until what they come from changes: db.view -> the sources' state.
+  const materialized = new Map<string, string>();
   const queries = new Map<string, ServerQuery>();
   const tokens = new Map<string, string>();
   const calls: AthenaServer['calls'] = [];
@@ -204,10 +210,13 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       if (errors.length > 0) throw new QueryFailure(`line ${errors[0].startLine}:${errors[0].startColumn}: ${errors[0].message}`);
       const name = m[1].toLowerCase();
       views.set(`${q.database}.${name}`, m[2]);
+      materialized.delete(`${q.database}.${name}`);
       const conn = await session(q.database);
       try {
         await prepareTables(conn, q.database, m[2]);
-        await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS ${toDuckDB(m[2])}`);
+        // The view's SQL under a second name; the view itself reads it, or its rows once materialized.
+        await conn.run(`CREATE OR REPLACE VIEW ${ident(`${name}$definition`)} AS ${toDuckDB(m[2])}`);
+        await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM ${ident(`${name}$definition`)}`);
       } catch (err) {
         throw new QueryFailure(`FAILED: ${(err as Error).message.split('\n')[0]}`);
       } finally {
@@ -269,13 +278,54 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       seen.add(key);
       // A view's own SQL names the table's columns it reads: those are what a query through it scans.
       bytes += await prepareTables(conn, database, `${text} ${sql}`, seen);
+      await materialize(conn, database, name, text);
     }
     return bytes;
+  }
+
+  /**
+   * Athena computes a view for every query that reads it; the local copy keeps its rows until the
+   * files of the tables it reads (through other views too) change: the same rows, computed once.
+   * keytrail's views are deterministic (no now(), no random()); a view that fails to compute is left
+   * as it is, so that the query reading it fails as before.
+   */
+  async function materialize(conn: DuckDBConnection, database: string, name: string, text: string): Promise<void> {
+    const key = `${database}.${name}`;
+    const state = sourcesState(database, text, new Set([key]));
+    if (state === null || materialized.get(key) === state) return;
+    const rows = ident(`${key}$rows`);
+    try {
+      await conn.run(`CREATE OR REPLACE TABLE memory.main.${rows} AS SELECT * FROM ${ident(`${name}$definition`)}`);
+      await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM memory.main.${rows}`);
+      materialized.set(key, state);
+    } catch {
+      await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM ${ident(`${name}$definition`)}`);
+      materialized.delete(key);
+    }
+  }
+
+  /** What the rows of SQL over the database's tables and views come from; null when a table was never read. */
+  function sourcesState(database: string, sql: string, seen: Set<string>): string | null {
+    const words = new Set((sql.toLowerCase().match(/"?[a-z_$][a-z0-9_$]*"?/g) ?? []).map((w) => w.replaceAll('"', '')));
+    const parts: string[] = [];
+    for (const [key, table] of tables) {
+      if (!key.startsWith(`${database}.`) || !words.has(table.name)) continue;
+      if (table.read === null) return null;
+      parts.push(`${key}\n${table.read}`);
+    }
+    for (const [key, text] of views) {
+      if (!key.startsWith(`${database}.`) || !words.has(key.slice(database.length + 1)) || seen.has(key)) continue;
+      const inner = sourcesState(database, text, new Set([...seen, key]));
+      if (inner === null) return null;
+      parts.push(`${key}\n${text}\n${inner}`);
+    }
+    return parts.join('\n\n');
   }
 
   async function refresh(conn: DuckDBConnection, table: Table, words: Set<string>): Promise<number> {
     const dir = join(cacheRoot, table.database, table.name);
     const files = await sync(table, dir);
+    table.read = `${table.serial}\n${files.map((f) => `${f.local} ${f.etag}`).join('\n')}`;
     const view = ident(table.name);
     if (files.length === 0) {
       const cols = [...table.columns, ...table.partitions].map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${ident(c.name)}`);
@@ -698,6 +748,8 @@ function athenaMessage(duck: string): string {
 
 // ---- DDL --------------------------------------------------------------------------------------------
 
+let tableSerials = 0; // one per CREATE EXTERNAL TABLE run
+
 function parseExternalTable(sql: string, database: string): Table {
   const head = /^CREATE\s+EXTERNAL\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?\s*/i.exec(sql);
   if (!head) throw new QueryFailure('line 1:1: cannot read the table name');
@@ -713,7 +765,7 @@ function parseExternalTable(sql: string, database: string): Table {
   const kind = /STORED\s+AS\s+PARQUET/i.test(sql) ? 'parquet' : /CloudTrailInputFormat/.test(sql) ? 'cloudtrail' : null;
   if (!kind) throw new QueryFailure('this local Athena reads Parquet tables and the CloudTrail table only');
   if (properties['projection.enabled'] !== 'true' && partitioned.length > 0) throw new QueryFailure('partitioned tables need partition projection here');
-  return { kind, database, name: head[1].toLowerCase(), columns, partitions: partitioned, location: location.endsWith('/') ? location : `${location}/`, properties, etags: new Map(), chunks: new Map(), decoded: null };
+  return { kind, database, name: head[1].toLowerCase(), columns, partitions: partitioned, location: location.endsWith('/') ? location : `${location}/`, properties, etags: new Map(), chunks: new Map(), decoded: null, serial: ++tableSerials, read: null };
 }
 
 /** name type pairs of a column list (top-level commas; nested <...> types kept whole). */
