@@ -361,7 +361,8 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     if (table.decoded !== read) {
       try {
         await conn.run(`CREATE OR REPLACE TABLE memory.main.${rows} AS SELECT ${cloudTrailColumns()}, ${parts.join(', ')}, ${path}
-                        FROM (SELECT unnest(Records) AS r, filename FROM read_json(${list}, columns = {'Records': 'JSON[]'}, filename = true, format = 'unstructured'))`);
+                        FROM (SELECT ${cloudTrailFields('r')} AS v, filename
+                              FROM (SELECT unnest(Records) AS r, filename FROM read_json(${list}, columns = {'Records': 'JSON[]'}, filename = true, format = 'unstructured')))`);
       } catch (err) {
         throw new QueryFailure(athenaMessage((err as Error).message));
       }
@@ -804,15 +805,19 @@ function duckType(hive: string): string {
   return 'VARCHAR';
 }
 
-/** The CloudTrail table's columns from a record, as the Hive JSON SerDe gives them. */
+/**
+ * The CloudTrail table's columns from a record, as the Hive JSON SerDe gives them: a SELECT list over
+ * `v`, the record's fields (CLOUDTRAIL_FIELDS, in order) taken out with one parse of the record.
+ */
 function cloudTrailColumns(): string {
-  const text = (path: string) => `CASE WHEN json_type(r, '${path}') IN ('OBJECT', 'ARRAY') THEN json_extract(r, '${path}')::VARCHAR ELSE json_extract_string(r, '${path}') END`;
-  const scalar = (name: string, field: string) => `${text(`$.${field}`)} AS ${name}`;
-  const identity = `json_transform(json_extract(r, '$.userIdentity'), '${JSON.stringify({
+  const at = (field: string) => `v[${CLOUDTRAIL_FIELDS.indexOf(field) + 1}]`;
+  const text = (j: string) => `CASE WHEN json_type(${j}) IN ('OBJECT', 'ARRAY') THEN ${j}::VARCHAR ELSE json_extract_string(${j}, '$') END`;
+  const scalar = (name: string, field: string) => `${text(at(field))} AS ${name}`;
+  const identity = `json_transform(${at('userIdentity')}, '${JSON.stringify({
     type: 'VARCHAR', principalId: 'VARCHAR', arn: 'VARCHAR', accountId: 'VARCHAR', invokedBy: 'VARCHAR', accessKeyId: 'VARCHAR',
     userName: 'VARCHAR', onBehalfOf: { userId: 'VARCHAR', identityStoreArn: 'VARCHAR' }, sessionContext: { sessionIssuer: { type: 'VARCHAR', principalId: 'VARCHAR', arn: 'VARCHAR', accountId: 'VARCHAR', userName: 'VARCHAR' } },
   })}') AS useridentity`;
-  const resources = `json_transform(json_extract(r, '$.resources'), '${JSON.stringify([{ ARN: 'VARCHAR', accountId: 'VARCHAR', type: 'VARCHAR' }])}') AS resources`;
+  const resources = `json_transform(${at('resources')}, '${JSON.stringify([{ ARN: 'VARCHAR', accountId: 'VARCHAR', type: 'VARCHAR' }])}') AS resources`;
   return [
     scalar('eventversion', 'eventVersion'), identity, scalar('eventtime', 'eventTime'), scalar('eventsource', 'eventSource'),
     scalar('eventname', 'eventName'), scalar('awsregion', 'awsRegion'), scalar('sourceipaddress', 'sourceIPAddress'),
@@ -824,3 +829,13 @@ function cloudTrailColumns(): string {
     scalar('vpcendpointid', 'vpcEndpointId'), scalar('eventcategory', 'eventCategory'),
   ].join(',\n');
 }
+
+/** The record fields the CloudTrail table reads. */
+const CLOUDTRAIL_FIELDS = [
+  'eventVersion', 'userIdentity', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent',
+  'errorCode', 'errorMessage', 'requestParameters', 'responseElements', 'additionalEventData', 'requestID', 'eventID',
+  'readOnly', 'resources', 'eventType', 'apiVersion', 'recipientAccountId', 'sharedEventID', 'vpcEndpointId', 'eventCategory',
+];
+
+/** The record's fields in CLOUDTRAIL_FIELDS' order (a list of JSON), with one parse: json_extract with a list of paths. */
+const cloudTrailFields = (record: string) => `json_extract(${record}, [${CLOUDTRAIL_FIELDS.map((f) => `'$.${f}'`).join(', ')}])`;
