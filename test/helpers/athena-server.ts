@@ -31,7 +31,7 @@ import { isGroup, isOp, isToken, isWord, nextIndex, parseSql, prevIndex, type Gr
 import { plainRows } from '../../src/store/db.js';
 import pLimit from 'p-limit';
 import { listenLocally } from './local-server.js';
-import { HiveSQL, TrinoSQL } from './sql-grammars.js';
+import { hive, trino, type ParseError } from './sql-grammars.js';
 
 type State = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
@@ -135,10 +135,8 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   const throttles = new Map<string, Array<'ThrottlingException' | 'TooManyRequestsException'>>();
   const holds: RegExp[] = [];
   const failures: Array<{ re: RegExp; reason: string }> = [];
-  const trino = new TrinoSQL();
-  const hive = new HiveSQL();
   // Validation is a pure function of the text, and a long query takes the grammar ~100 ms: once per text.
-  const trinoChecked = new Map<string, ReturnType<TrinoSQL['validate']>>();
+  const trinoChecked = new Map<string, Promise<ParseError[]>>();
   const trinoErrors = (sql: string) => {
     if (!trinoChecked.has(sql)) trinoChecked.set(sql, trino.validate(sql));
     return trinoChecked.get(sql)!;
@@ -199,14 +197,14 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     }
     if (!databases.has(q.database)) throw new QueryFailure(`SCHEMA_NOT_FOUND: Schema ${q.database} does not exist`);
     if (/^CREATE\s+EXTERNAL\s+TABLE/i.test(sql)) {
-      const errors = hive.validate(sql);
+      const errors = await hive.validate(sql);
       if (errors.length > 0) throw new QueryFailure(`line ${errors[0].startLine}:${errors[0].startColumn}: ${errors[0].message}`);
       const table = parseExternalTable(sql, q.database);
       tables.set(`${q.database}.${table.name}`, table);
       return;
     }
     if ((m = /^CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)\s+AS\s+([\s\S]*)$/i.exec(sql))) {
-      const errors = trinoErrors(sql);
+      const errors = await trinoErrors(sql);
       if (errors.length > 0) throw new QueryFailure(`line ${errors[0].startLine}:${errors[0].startColumn}: ${errors[0].message}`);
       const name = m[1].toLowerCase();
       views.set(`${q.database}.${name}`, m[2]);
@@ -228,7 +226,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   }
 
   async function select(q: ServerQuery): Promise<void> {
-    const errors = trinoErrors(q.sql);
+    const errors = await trinoErrors(q.sql);
     if (errors.length > 0) {
       const e = errors[0];
       throw new QueryFailure(`line ${e.startLine}:${e.startColumn}: ${e.message}`);
