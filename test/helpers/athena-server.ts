@@ -25,7 +25,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { isGroup, isOp, isToken, isWord, nextIndex, parseSql, prevIndex, type Group, type Node, type Token } from '../../src/athena/sql-lexer.js';
 import { plainRows } from '../../src/store/db.js';
@@ -120,10 +119,6 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   const setup = await duck.connect();
   // Once for every connection: a query in any database's schema finds the functions of main.
   for (const m of MACROS) await setup.run(`CREATE OR REPLACE MACRO memory.main.${m}`);
-  const s3 = new S3Client({
-    endpoint: options.s3Endpoint, forcePathStyle: true, region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, responseChecksumValidation: 'WHEN_REQUIRED',
-  });
   const agent = new Agent({ keepAlive: true });
   const databases = new Set(['default']);
   const tables = new Map<string, Table>(); // db.table
@@ -372,12 +367,31 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   }
 
   /**
-   * An object's bytes, as stored, with a plain GET: s3rver serves anonymous requests, and the SDK's
-   * middleware cost more than s3rver's answer (a first read of a 917-object trail: ~4 -> ~1.7 CPU-s,
-   * this process and s3rver's). node:http, not fetch, which would decode a Content-Encoding.
+   * S3 with plain, anonymous requests (s3rver serves them): the SDK's middleware cost more than
+   * s3rver's answers. A first read of a 917-object trail: ~4 -> ~1.7 CPU-s (this process and
+   * s3rver's); a listing of it, which every query of the raw table makes: ~45 -> ~15 ms.
    */
   function getObject(bucket: string, key: string): Promise<Buffer> {
-    const path = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+    return s3Get(`/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+  }
+
+  /** One page of ListObjectsV2 (s3rver's XML, read for the fields used here). */
+  async function listObjects(bucket: string, prefix: string, token: string | undefined) {
+    const query = new URLSearchParams({ 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) });
+    const xml = (await s3Get(`/${bucket}?${query}`)).toString('utf8');
+    const field = (within: string, name: string) => {
+      const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(within);
+      return m ? xmlText(m[1]) : undefined;
+    };
+    const Contents = [...xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map(([, c]) => ({
+      Key: field(c, 'Key')!, ETag: field(c, 'ETag'), Size: Number(field(c, 'Size') ?? 0),
+    }));
+    const rest = xml.replace(/<Contents>[\s\S]*?<\/Contents>/g, '');
+    return { Contents, IsTruncated: field(rest, 'IsTruncated') === 'true', NextContinuationToken: field(rest, 'NextContinuationToken') };
+  }
+
+  /** A GET of s3rver; node:http, not fetch, which would decode a Content-Encoding. */
+  function s3Get(path: string): Promise<Buffer> {
     return new Promise((resolve, reject) => {
       httpGet(`${options.s3Endpoint}${path}`, { agent }, (res) => {
         const chunks: Buffer[] = [];
@@ -385,7 +399,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
         res.on('end', () => {
           const body = Buffer.concat(chunks);
           if (res.statusCode === 200) resolve(body);
-          else reject(new Error(`GET s3://${bucket}/${key}: ${res.statusCode} ${body.toString().slice(0, 200)}`));
+          else reject(new Error(`GET ${path}: ${res.statusCode} ${body.toString().slice(0, 200)}`));
         });
         res.on('error', reject);
       }).on('error', reject);
@@ -402,7 +416,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     const limit = pLimit(8); // a first read of a trail fetches ~900 objects
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await listObjects(bucket, prefix, token);
       for (const o of page.Contents ?? []) {
         const uri = `s3://${bucket}/${o.Key}`;
         if (!pattern.test(uri)) continue; // not at a projected location: Athena never reads it
@@ -590,7 +604,6 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       await chain.catch(() => {});
       setup.closeSync();
       duck.closeSync();
-      s3.destroy();
       agent.destroy();
       rmSync(cacheRoot, { recursive: true, force: true });
     },
@@ -606,6 +619,12 @@ function str(v: unknown, name: string): string {
 
 const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+/** XML character data -> text (the five entities and character references). */
+const xmlText = (s: string) => s.replace(/&(amp|lt|gt|quot|apos|#x[0-9a-f]+|#\d+);/gi, (_, e: string) => {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  if (e[0] !== '#') return named[e.toLowerCase()];
+  return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)));
+});
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 function statementType(sql: string): 'DML' | 'DDL' | 'UTILITY' {
