@@ -2,8 +2,9 @@
 // vitest's default of one per core less one ran it one file at a time on a 2-core machine. Time
 // limits that catch a hang rather than a busy machine. Readers' DuckDB on one thread: with both cores
 // taken by the workers, a second thread per database cost the reader-heavy files 13% more CPU.
-// dt-sql-parser's grammars (the Athena tests) are bundled once per run by the optimizer: Node cannot
-// load the package as it is, and vite's transform of its modules cost ~3 CPU-s in each test file.
+// dt-sql-parser's grammars (the Athena tests) run in one process per run, started by the global
+// setup (test/helpers/grammar-setup.ts): their warm-up, ~7 CPU-s for the Trino grammar, was paid in
+// each test file that validated SQL; and no test file loads (or vite transforms) the package.
 import { basename } from 'node:path';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 import { defineConfig } from 'vitest/config';
@@ -33,6 +34,6 @@ export default defineConfig({
   test: {
     maxWorkers: 2, testTimeout: 120_000, hookTimeout: 180_000, env: { KEYTRAIL_THREADS: '1' },
     sequence: { sequencer: LongestFirst },
-    deps: { optimizer: { ssr: { enabled: true, include: ['dt-sql-parser/dist/parser/trino/index.js', 'dt-sql-parser/dist/parser/hive/index.js'] } } },
+    globalSetup: ['test/helpers/grammar-setup.ts'],
   },
 });

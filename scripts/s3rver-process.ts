@@ -16,17 +16,25 @@ process.on('SIGTERM', () => void server.close().then(() => process.exit(0)));
  * every request: a reader that lists a trail of ~900 objects per query made this server's CPU the
  * tests' largest. This process is the only writer to `directory`, so those reads are remembered
  * until any other store method (a write) starts or ends; a read that a write overlapped is not
- * kept. The same answers, exactly.
+ * kept. The same answers, exactly. A write of objects leaves what it cannot change: the bucket's
+ * folder and configuration (getBucket, getSubresource of the bucket), which every request reads.
  */
 function rememberReads(store: Record<string, unknown>): void {
   const remembered = ['listObjects', 'getMetadata', 'getBucket', 'getSubresource'];
   // Reads left as they are: paths, rare calls, and getObject, which reads through getMetadata.
   const uncached = ['constructor', 'getBucketPath', 'getResourcePath', 'listBuckets', 'existsObject', 'getObject'];
-  const cache = new Map<string, Promise<unknown>>();
-  let writes = 0; // bumped as a write starts and as it ends
-  const forget = () => {
-    writes += 1;
-    cache.clear();
+  // Writes that change a bucket (its folder, its configuration); every other write changes objects
+  // only, and leaves the bucket reads (getBucket, getSubresource of no key) that each request makes.
+  const bucketWrites = ['putBucket', 'deleteBucket', 'reset', 'putSubresource', 'deleteSubresource'];
+  const bucketRead = (name: string, args: unknown[]) => name === 'getBucket' || (name === 'getSubresource' && !args[1]);
+  const cache = { bucket: new Map<string, Promise<unknown>>(), objects: new Map<string, Promise<unknown>>() };
+  const writes = { bucket: 0, objects: 0 }; // bumped as a write starts and as it ends
+  const forget = (all: boolean) => {
+    writes.objects += 1;
+    cache.objects.clear();
+    if (!all) return;
+    writes.bucket += 1;
+    cache.bucket.clear();
   };
   const prototype = Object.getPrototypeOf(store) as Record<string, unknown>;
   for (const name of Object.getOwnPropertyNames(prototype)) {
@@ -34,22 +42,24 @@ function rememberReads(store: Record<string, unknown>): void {
     if (typeof method !== 'function' || uncached.includes(name)) continue;
     if (remembered.includes(name)) {
       store[name] = (...args: unknown[]) => {
+        const level = bucketRead(name, args) ? 'bucket' : 'objects';
         const key = JSON.stringify([name, ...args]);
-        const known = cache.get(key);
+        const known = cache[level].get(key);
         if (known) return known;
-        const at = writes;
+        const at = writes[level];
         const read = Promise.resolve(method.apply(store, args) as unknown);
         // Kept once it succeeded with no write in between (a missing object is asked again).
-        read.then(() => at === writes && cache.set(key, read), () => {});
+        read.then(() => at === writes[level] && cache[level].set(key, read), () => {});
         return read;
       };
       continue;
     }
+    const all = bucketWrites.includes(name) || !['putObject', 'copyObject', 'deleteObject', 'putMetadata', 'initiateUpload', 'putPart', 'putObjectMultipart'].includes(name);
     store[name] = (...args: unknown[]) => {
-      forget();
+      forget(all);
       const out = method.apply(store, args) as unknown;
-      if (out instanceof Promise) return out.finally(forget);
-      forget();
+      if (out instanceof Promise) return out.finally(() => forget(all));
+      forget(all);
       return out;
     };
   }

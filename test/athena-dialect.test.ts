@@ -15,11 +15,9 @@ import { loadSections } from '../src/report/sections.js';
 import { Store } from '../src/store/db.js';
 import { openStore } from '../src/store/schema.js';
 import { TRINO_MACROS, toDuckDB } from './helpers/athena-server.js';
-import { HiveSQL, TrinoSQL } from './helpers/sql-grammars.js';
+import { hive, trino } from './helpers/sql-grammars.js';
 import { tempDir } from './helpers/log-objects.js';
 
-const trino = new TrinoSQL();
-const hive = new HiveSQL();
 const { dir, cleanup } = tempDir('keytrail-dialect-');
 const DB = join(dir, 'empty.duckdb');
 
@@ -62,7 +60,7 @@ describe('every detection and report query', () => {
       const params = bindings(rule, { since: c.since, trust });
       await engine.query(rule.sql, params);
       const q = toTrino(rule.sql, params, { database: 'keytrail' });
-      expect(trino.validate(q.sql)).toEqual([]);
+      expect(await trino.validate(q.sql)).toEqual([]);
       expect(q.sql).not.toMatch(/\$[a-z]/); // every parameter bound
       expect(q.parameters.length).toBe((q.sql.match(/\?/g) ?? []).length);
       // What Athena receives, mapped back, still runs on DuckDB (the local endpoint's path).
@@ -74,7 +72,7 @@ describe('every detection and report query', () => {
     for (const params of SECTION_CASES) {
       await engine.query(section.sql, params);
       const q = toTrino(section.sql, params, { database: 'keytrail' });
-      expect(trino.validate(q.sql)).toEqual([]);
+      expect(await trino.validate(q.sql)).toEqual([]);
       await roundTrip(q);
     }
   });
@@ -100,7 +98,7 @@ describe('the rewrites keep DuckDB’s meaning', () => {
   it.each(cases)('%s', async (_name, sql) => {
     const expected = await engine.query(sql);
     const q = toTrino(sql);
-    expect(trino.validate(q.sql)).toEqual([]);
+    expect(await trino.validate(q.sql)).toEqual([]);
     expect(await roundTrip(q)).toEqual(expected);
   });
 
@@ -153,25 +151,25 @@ describe('parameters', () => {
     expect(q.parameters).toEqual(["'o''brien'", '5', '-2.5']);
   });
 
-  it('are literals that cannot break out of their quotes', () => {
+  it('are literals that cannot break out of their quotes', async () => {
     expect(trinoLiteral("x' OR '1'='1")).toBe("'x'' OR ''1''=''1'");
     expect(trinoLiteral('a\\')).toBe("'a\\'");
     expect(trinoLiteral(1e21)).toBe('1E+21');
     expect(() => trinoLiteral(Number.NaN)).toThrow();
     const q = toTrino('SELECT 1 FROM t WHERE a = $v', { v: "'; DROP TABLE t; --" });
-    expect(trino.validate(`${q.sql.replace('?', q.parameters[0])}`)).toEqual([]);
+    expect(await trino.validate(`${q.sql.replace('?', q.parameters[0])}`)).toEqual([]);
   });
 });
 
 describe('keytrail athena ddl', () => {
-  it('prints DDL that Athena’s grammars accept: Hive for tables, Trino for views', () => {
+  it('prints DDL that Athena’s grammars accept: Hive for tables, Trino for views', async () => {
     const tables = [
       parquetTableDdl({ location: 's3://audit-lake/keytrail', since: '2024-01-01' }),
       parquetTableDdl({ location: 's3://audit-lake/keytrail/', since: 'NOW-3YEARS', accounts: ['111111111111', 'unknown'] }),
       cloudTrailTableDdl({ trail: 's3://org-trail/logs', orgId: 'o-abcdef1234', accounts: ['111111111111'], regions: ['us-east-1', 'eu-west-1'], since: '2024-05-01' }),
     ];
-    for (const s of statements(tables)) expect(hive.validate(s)).toEqual([]);
-    for (const s of statements([rawKmsEventsViewDdl({}), catalogueViewDdl()])) expect(trino.validate(s)).toEqual([]);
+    for (const s of statements(tables)) expect(await hive.validate(s)).toEqual([]);
+    for (const s of statements([rawKmsEventsViewDdl({}), catalogueViewDdl()])) expect(await trino.validate(s)).toEqual([]);
     expect(tables[0]).toContain("'storage.location.template' = 's3://audit-lake/keytrail/kms_events/event_date=${event_date}/'");
     expect(tables[1]).toContain("'projection.account.values' = '111111111111,unknown'");
     expect(tables[1]).toContain('event_date=${event_date}/account=${account}/');

@@ -8,7 +8,6 @@
 
 import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTrail, type TrailSummary } from '../scripts/trail-generator.js';
@@ -106,11 +105,8 @@ beforeAll(async () => {
   process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
   process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER';
   process.env.AWS_REGION ??= 'us-east-1';
-  const client = s3.client;
   const limit = pLimit(16);
-  await Promise.all([ingested, ...walk(TRAIL).map((file) => limit(() =>
-    client.send(new PutObjectCommand({ Bucket: 'trail', Key: relative(TRAIL, file).split('\\').join('/'), Body: readFileSync(file) })),
-  ))]);
+  await Promise.all([ingested, ...walk(TRAIL).map((file) => limit(() => s3.put('trail', relative(TRAIL, file).split('\\').join('/'), readFileSync(file))))]);
   const store = await openStore(DB);
   const target = await openTarget('s3://lake/keytrail', { endpointUrl: s3.endpoint });
   try {
@@ -221,8 +217,7 @@ describe('one normalisation for both engines', () => {
     const db = join(dir, 'datasets.duckdb');
     await ingestFolder(folder, db);
     await s3.createBucket('datasets');
-    await Promise.all(walk(folder).map((file) =>
-      s3.client.send(new PutObjectCommand({ Bucket: 'datasets', Key: relative(folder, file), Body: readFileSync(file) }))));
+    await Promise.all(walk(folder).map((file) => s3.put('datasets', relative(folder, file), readFileSync(file))));
     const accounts = [...new Set(records.map((r) => r.recipientAccountId as string))];
     const regions = [...new Set(records.map((r) => r.awsRegion as string))];
     const ddl = await cli(['athena', 'ddl', '--cloudtrail', 's3://datasets', '--accounts', accounts.join(','), '--regions', regions.join(','),

@@ -20,18 +20,17 @@
 //          the query names, in the files read; for the CloudTrail table, the size of every object
 //          read (gzipped JSON is read whole). An estimate of Athena's figure, same method for both.
 
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Agent, get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { isGroup, isOp, isToken, isWord, nextIndex, parseSql, prevIndex, type Group, type Node, type Token } from '../../src/athena/sql-lexer.js';
 import { plainRows } from '../../src/store/db.js';
 import pLimit from 'p-limit';
 import { listenLocally } from './local-server.js';
-import { HiveSQL, TrinoSQL } from './sql-grammars.js';
+import { hive, trino, type ParseError } from './sql-grammars.js';
 
 type State = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
@@ -72,6 +71,10 @@ interface Table {
   chunks: Map<string, { etag: string; bytes: Map<string, number> }>;
   /** The objects (path and ETag) whose records the local copy of a CloudTrail table holds. */
   decoded: string | null;
+  /** Which CREATE EXTERNAL TABLE made it (a table made again may read the same files differently). */
+  serial: number;
+  /** The files (local copy and ETag) the table read last, with the table's serial: what its rows come from. */
+  read: string | null;
 }
 
 export interface AthenaServerOptions {
@@ -116,23 +119,20 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   const setup = await duck.connect();
   // Once for every connection: a query in any database's schema finds the functions of main.
   for (const m of MACROS) await setup.run(`CREATE OR REPLACE MACRO memory.main.${m}`);
-  const s3 = new S3Client({
-    endpoint: options.s3Endpoint, forcePathStyle: true, region: 'us-east-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' }, responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const agent = new Agent({ keepAlive: true });
   const databases = new Set(['default']);
   const tables = new Map<string, Table>(); // db.table
   const views = new Map<string, string>(); // db.view -> Trino SQL
+  // A view's rows, once computed, until what they come from changes: db.view -> the sources' state.
+  const materialized = new Map<string, string>();
   const queries = new Map<string, ServerQuery>();
   const tokens = new Map<string, string>();
   const calls: AthenaServer['calls'] = [];
   const throttles = new Map<string, Array<'ThrottlingException' | 'TooManyRequestsException'>>();
   const holds: RegExp[] = [];
   const failures: Array<{ re: RegExp; reason: string }> = [];
-  const trino = new TrinoSQL();
-  const hive = new HiveSQL();
   // Validation is a pure function of the text, and a long query takes the grammar ~100 ms: once per text.
-  const trinoChecked = new Map<string, ReturnType<TrinoSQL['validate']>>();
+  const trinoChecked = new Map<string, Promise<ParseError[]>>();
   const trinoErrors = (sql: string) => {
     if (!trinoChecked.has(sql)) trinoChecked.set(sql, trino.validate(sql));
     return trinoChecked.get(sql)!;
@@ -193,21 +193,24 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     }
     if (!databases.has(q.database)) throw new QueryFailure(`SCHEMA_NOT_FOUND: Schema ${q.database} does not exist`);
     if (/^CREATE\s+EXTERNAL\s+TABLE/i.test(sql)) {
-      const errors = hive.validate(sql);
+      const errors = await hive.validate(sql);
       if (errors.length > 0) throw new QueryFailure(`line ${errors[0].startLine}:${errors[0].startColumn}: ${errors[0].message}`);
       const table = parseExternalTable(sql, q.database);
       tables.set(`${q.database}.${table.name}`, table);
       return;
     }
     if ((m = /^CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)\s+AS\s+([\s\S]*)$/i.exec(sql))) {
-      const errors = trinoErrors(sql);
+      const errors = await trinoErrors(sql);
       if (errors.length > 0) throw new QueryFailure(`line ${errors[0].startLine}:${errors[0].startColumn}: ${errors[0].message}`);
       const name = m[1].toLowerCase();
       views.set(`${q.database}.${name}`, m[2]);
+      materialized.delete(`${q.database}.${name}`);
       const conn = await session(q.database);
       try {
         await prepareTables(conn, q.database, m[2]);
-        await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS ${toDuckDB(m[2])}`);
+        // The view's SQL under a second name; the view itself reads it, or its rows once materialized.
+        await conn.run(`CREATE OR REPLACE VIEW ${ident(`${name}$definition`)} AS ${toDuckDB(m[2])}`);
+        await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM ${ident(`${name}$definition`)}`);
       } catch (err) {
         throw new QueryFailure(`FAILED: ${(err as Error).message.split('\n')[0]}`);
       } finally {
@@ -219,7 +222,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   }
 
   async function select(q: ServerQuery): Promise<void> {
-    const errors = trinoErrors(q.sql);
+    const errors = await trinoErrors(q.sql);
     if (errors.length > 0) {
       const e = errors[0];
       throw new QueryFailure(`line ${e.startLine}:${e.startColumn}: ${e.message}`);
@@ -269,13 +272,54 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       seen.add(key);
       // A view's own SQL names the table's columns it reads: those are what a query through it scans.
       bytes += await prepareTables(conn, database, `${text} ${sql}`, seen);
+      await materialize(conn, database, name, text);
     }
     return bytes;
+  }
+
+  /**
+   * Athena computes a view for every query that reads it; the local copy keeps its rows until the
+   * files of the tables it reads (through other views too) change: the same rows, computed once.
+   * keytrail's views are deterministic (no now(), no random()); a view that fails to compute is left
+   * as it is, so that the query reading it fails as before.
+   */
+  async function materialize(conn: DuckDBConnection, database: string, name: string, text: string): Promise<void> {
+    const key = `${database}.${name}`;
+    const state = sourcesState(database, text, new Set([key]));
+    if (state === null || materialized.get(key) === state) return;
+    const rows = ident(`${key}$rows`);
+    try {
+      await conn.run(`CREATE OR REPLACE TABLE memory.main.${rows} AS SELECT * FROM ${ident(`${name}$definition`)}`);
+      await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM memory.main.${rows}`);
+      materialized.set(key, state);
+    } catch {
+      await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM ${ident(`${name}$definition`)}`);
+      materialized.delete(key);
+    }
+  }
+
+  /** What the rows of SQL over the database's tables and views come from; null when a table was never read. */
+  function sourcesState(database: string, sql: string, seen: Set<string>): string | null {
+    const words = new Set((sql.toLowerCase().match(/"?[a-z_$][a-z0-9_$]*"?/g) ?? []).map((w) => w.replaceAll('"', '')));
+    const parts: string[] = [];
+    for (const [key, table] of tables) {
+      if (!key.startsWith(`${database}.`) || !words.has(table.name)) continue;
+      if (table.read === null) return null;
+      parts.push(`${key}\n${table.read}`);
+    }
+    for (const [key, text] of views) {
+      if (!key.startsWith(`${database}.`) || !words.has(key.slice(database.length + 1)) || seen.has(key)) continue;
+      const inner = sourcesState(database, text, new Set([...seen, key]));
+      if (inner === null) return null;
+      parts.push(`${key}\n${text}\n${inner}`);
+    }
+    return parts.join('\n\n');
   }
 
   async function refresh(conn: DuckDBConnection, table: Table, words: Set<string>): Promise<number> {
     const dir = join(cacheRoot, table.database, table.name);
     const files = await sync(table, dir);
+    table.read = `${table.serial}\n${files.map((f) => `${f.local} ${f.etag}`).join('\n')}`;
     const view = ident(table.name);
     if (files.length === 0) {
       const cols = [...table.columns, ...table.partitions].map((c) => `CAST(NULL AS ${duckType(c.type)}) AS ${ident(c.name)}`);
@@ -311,7 +355,8 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     if (table.decoded !== read) {
       try {
         await conn.run(`CREATE OR REPLACE TABLE memory.main.${rows} AS SELECT ${cloudTrailColumns()}, ${parts.join(', ')}, ${path}
-                        FROM (SELECT unnest(Records) AS r, filename FROM read_json(${list}, columns = {'Records': 'JSON[]'}, filename = true, format = 'unstructured'))`);
+                        FROM (SELECT ${cloudTrailFields('r')} AS v, filename
+                              FROM (SELECT unnest(Records) AS r, filename FROM read_json(${list}, columns = {'Records': 'JSON[]'}, filename = true, format = 'unstructured')))`);
       } catch (err) {
         throw new QueryFailure(athenaMessage((err as Error).message));
       }
@@ -319,6 +364,46 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     }
     await conn.run(`CREATE OR REPLACE VIEW ${view} AS SELECT * FROM memory.main.${rows}`);
     return files.reduce((n, f) => n + f.size, 0); // gzipped JSON is read whole
+  }
+
+  /**
+   * S3 with plain, anonymous requests (s3rver serves them): the SDK's middleware cost more than
+   * s3rver's answers. A first read of a 917-object trail: ~4 -> ~1.7 CPU-s (this process and
+   * s3rver's); a listing of it, which every query of the raw table makes: ~45 -> ~15 ms.
+   */
+  function getObject(bucket: string, key: string): Promise<Buffer> {
+    return s3Get(`/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+  }
+
+  /** One page of ListObjectsV2 (s3rver's XML, read for the fields used here). */
+  async function listObjects(bucket: string, prefix: string, token: string | undefined) {
+    const query = new URLSearchParams({ 'list-type': '2', prefix, ...(token ? { 'continuation-token': token } : {}) });
+    const xml = (await s3Get(`/${bucket}?${query}`)).toString('utf8');
+    const field = (within: string, name: string) => {
+      const m = new RegExp(`<${name}>([^<]*)</${name}>`).exec(within);
+      return m ? xmlText(m[1]) : undefined;
+    };
+    const Contents = [...xml.matchAll(/<Contents>([\s\S]*?)<\/Contents>/g)].map(([, c]) => ({
+      Key: field(c, 'Key')!, ETag: field(c, 'ETag'), Size: Number(field(c, 'Size') ?? 0),
+    }));
+    const rest = xml.replace(/<Contents>[\s\S]*?<\/Contents>/g, '');
+    return { Contents, IsTruncated: field(rest, 'IsTruncated') === 'true', NextContinuationToken: field(rest, 'NextContinuationToken') };
+  }
+
+  /** A GET of s3rver; node:http, not fetch, which would decode a Content-Encoding. */
+  function s3Get(path: string): Promise<Buffer> {
+    return new Promise((resolve, reject) => {
+      httpGet(`${options.s3Endpoint}${path}`, { agent }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const body = Buffer.concat(chunks);
+          if (res.statusCode === 200) resolve(body);
+          else reject(new Error(`GET ${path}: ${res.statusCode} ${body.toString().slice(0, 200)}`));
+        });
+        res.on('error', reject);
+      }).on('error', reject);
+    });
   }
 
   /** Mirrors the objects at the table's projected locations into `dir`. */
@@ -331,16 +416,16 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     const limit = pLimit(8); // a first read of a trail fetches ~900 objects
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken: token }));
+      const page = await listObjects(bucket, prefix, token);
       for (const o of page.Contents ?? []) {
         const uri = `s3://${bucket}/${o.Key}`;
         if (!pattern.test(uri)) continue; // not at a projected location: Athena never reads it
         const local = join(dir, o.Key!.slice(prefix.length));
         if (table.etags.get(o.Key!) !== o.ETag) { // set once the local copy is written
           fetches.push(limit(async () => {
-            const got = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: o.Key }));
+            const body = await getObject(bucket, o.Key!);
             mkdirSync(dirname(local), { recursive: true });
-            writeFileSync(local, await got.Body!.transformToByteArray());
+            writeFileSync(local, body);
             table.etags.set(o.Key!, o.ETag ?? '');
           }));
         }
@@ -519,7 +604,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       await chain.catch(() => {});
       setup.closeSync();
       duck.closeSync();
-      s3.destroy();
+      agent.destroy();
       rmSync(cacheRoot, { recursive: true, force: true });
     },
   };
@@ -534,6 +619,12 @@ function str(v: unknown, name: string): string {
 
 const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
 const sqlString = (s: string) => `'${s.replaceAll("'", "''")}'`;
+/** XML character data -> text (the five entities and character references). */
+const xmlText = (s: string) => s.replace(/&(amp|lt|gt|quot|apos|#x[0-9a-f]+|#\d+);/gi, (_, e: string) => {
+  const named: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
+  if (e[0] !== '#') return named[e.toLowerCase()];
+  return String.fromCodePoint(e[1] === 'x' || e[1] === 'X' ? Number.parseInt(e.slice(2), 16) : Number(e.slice(1)));
+});
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 function statementType(sql: string): 'DML' | 'DDL' | 'UTILITY' {
@@ -698,6 +789,8 @@ function athenaMessage(duck: string): string {
 
 // ---- DDL --------------------------------------------------------------------------------------------
 
+let tableSerials = 0; // one per CREATE EXTERNAL TABLE run
+
 function parseExternalTable(sql: string, database: string): Table {
   const head = /^CREATE\s+EXTERNAL\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?`?(\w+)`?\s*/i.exec(sql);
   if (!head) throw new QueryFailure('line 1:1: cannot read the table name');
@@ -713,7 +806,7 @@ function parseExternalTable(sql: string, database: string): Table {
   const kind = /STORED\s+AS\s+PARQUET/i.test(sql) ? 'parquet' : /CloudTrailInputFormat/.test(sql) ? 'cloudtrail' : null;
   if (!kind) throw new QueryFailure('this local Athena reads Parquet tables and the CloudTrail table only');
   if (properties['projection.enabled'] !== 'true' && partitioned.length > 0) throw new QueryFailure('partitioned tables need partition projection here');
-  return { kind, database, name: head[1].toLowerCase(), columns, partitions: partitioned, location: location.endsWith('/') ? location : `${location}/`, properties, etags: new Map(), chunks: new Map(), decoded: null };
+  return { kind, database, name: head[1].toLowerCase(), columns, partitions: partitioned, location: location.endsWith('/') ? location : `${location}/`, properties, etags: new Map(), chunks: new Map(), decoded: null, serial: ++tableSerials, read: null };
 }
 
 /** name type pairs of a column list (top-level commas; nested <...> types kept whole). */
@@ -752,15 +845,19 @@ function duckType(hive: string): string {
   return 'VARCHAR';
 }
 
-/** The CloudTrail table's columns from a record, as the Hive JSON SerDe gives them. */
+/**
+ * The CloudTrail table's columns from a record, as the Hive JSON SerDe gives them: a SELECT list over
+ * `v`, the record's fields (CLOUDTRAIL_FIELDS, in order) taken out with one parse of the record.
+ */
 function cloudTrailColumns(): string {
-  const text = (path: string) => `CASE WHEN json_type(r, '${path}') IN ('OBJECT', 'ARRAY') THEN json_extract(r, '${path}')::VARCHAR ELSE json_extract_string(r, '${path}') END`;
-  const scalar = (name: string, field: string) => `${text(`$.${field}`)} AS ${name}`;
-  const identity = `json_transform(json_extract(r, '$.userIdentity'), '${JSON.stringify({
+  const at = (field: string) => `v[${CLOUDTRAIL_FIELDS.indexOf(field) + 1}]`;
+  const text = (j: string) => `CASE WHEN json_type(${j}) IN ('OBJECT', 'ARRAY') THEN ${j}::VARCHAR ELSE json_extract_string(${j}, '$') END`;
+  const scalar = (name: string, field: string) => `${text(at(field))} AS ${name}`;
+  const identity = `json_transform(${at('userIdentity')}, '${JSON.stringify({
     type: 'VARCHAR', principalId: 'VARCHAR', arn: 'VARCHAR', accountId: 'VARCHAR', invokedBy: 'VARCHAR', accessKeyId: 'VARCHAR',
     userName: 'VARCHAR', onBehalfOf: { userId: 'VARCHAR', identityStoreArn: 'VARCHAR' }, sessionContext: { sessionIssuer: { type: 'VARCHAR', principalId: 'VARCHAR', arn: 'VARCHAR', accountId: 'VARCHAR', userName: 'VARCHAR' } },
   })}') AS useridentity`;
-  const resources = `json_transform(json_extract(r, '$.resources'), '${JSON.stringify([{ ARN: 'VARCHAR', accountId: 'VARCHAR', type: 'VARCHAR' }])}') AS resources`;
+  const resources = `json_transform(${at('resources')}, '${JSON.stringify([{ ARN: 'VARCHAR', accountId: 'VARCHAR', type: 'VARCHAR' }])}') AS resources`;
   return [
     scalar('eventversion', 'eventVersion'), identity, scalar('eventtime', 'eventTime'), scalar('eventsource', 'eventSource'),
     scalar('eventname', 'eventName'), scalar('awsregion', 'awsRegion'), scalar('sourceipaddress', 'sourceIPAddress'),
@@ -772,3 +869,13 @@ function cloudTrailColumns(): string {
     scalar('vpcendpointid', 'vpcEndpointId'), scalar('eventcategory', 'eventCategory'),
   ].join(',\n');
 }
+
+/** The record fields the CloudTrail table reads. */
+const CLOUDTRAIL_FIELDS = [
+  'eventVersion', 'userIdentity', 'eventTime', 'eventSource', 'eventName', 'awsRegion', 'sourceIPAddress', 'userAgent',
+  'errorCode', 'errorMessage', 'requestParameters', 'responseElements', 'additionalEventData', 'requestID', 'eventID',
+  'readOnly', 'resources', 'eventType', 'apiVersion', 'recipientAccountId', 'sharedEventID', 'vpcEndpointId', 'eventCategory',
+];
+
+/** The record's fields in CLOUDTRAIL_FIELDS' order (a list of JSON), with one parse: json_extract with a list of paths. */
+const cloudTrailFields = (record: string) => `json_extract(${record}, [${CLOUDTRAIL_FIELDS.map((f) => `'$.${f}'`).join(', ')}])`;
