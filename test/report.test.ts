@@ -57,6 +57,30 @@ const detections = once(async () => {
   return JSON.parse(stdout) as Rec[];
 });
 
+/** An empty database (the schema, no events), made once for the text and the browser tests that read it. */
+const emptyDb = once(async () => {
+  const empty = join(dir, 'empty.duckdb');
+  (await openStore(empty)).close();
+  return empty;
+});
+
+/**
+ * A database of hostile values, ingested once for the text and the browser tests (an ingest is
+ * ~0.45 CPU-s): each of them sees every hostile record, its own and the other's.
+ */
+const hostileDb = once(async () => {
+  const hostile = join(dir, 'hostile');
+  writeLogObject(hostile, logObjectKey('111111111111', 'us-east-1', '2024-05-01T10:05:00Z'), [
+    cloudTrailRecord({ user: '<img src=x onerror=alert(1)>', sourceIp: '"><script>alert(2)</script>', eventName: 'Decrypt|<b>x</b>' }),
+    cloudTrailRecord({ user: 'bob`|*_[x](javascript:alert(3))', keyId: '</td><script>alert(4)</script>' }),
+    cloudTrailRecord({ user: '<img src=x onerror=alert(1)>', sourceIp: '"><script>alert(2)</script>' }),
+    cloudTrailRecord({ user: "x' onmouseover='alert(3)", keyId: '</td><script>alert(4)</script>', errorCode: '<svg onload=alert(5)>' }),
+  ]);
+  const hdb = join(dir, 'hostile.duckdb');
+  await ingestFolder(hostile, hdb);
+  return hdb;
+});
+
 // ---- ground truth: plain SQL over kms_events, written independently of queries/reports ---------
 
 interface Scope { since?: string; until?: string; account?: string }
@@ -240,8 +264,7 @@ describe('keytrail report numbers', () => {
 
 describe('keytrail report edge cases', () => {
   it('an empty database gives a readable report that says there is no data', async () => {
-    const empty = join(dir, 'empty.duckdb');
-    (await openStore(empty)).close();
+    const empty = await emptyDb();
     const md = await runCli(['report', '--db', empty]);
     expect(md.code).toBe(0);
     expect(md.stdout).toContain('## No data');
@@ -303,14 +326,7 @@ describe('keytrail report edge cases', () => {
   }, 60_000);
 
   it('escapes hostile values in Markdown, HTML and CSV', async () => {
-    const hostile = join(dir, 'hostile');
-    const evil = '<img src=x onerror=alert(1)>';
-    writeLogObject(hostile, logObjectKey('111111111111', 'us-east-1', '2024-05-01T10:05:00Z'), [
-      cloudTrailRecord({ user: evil, sourceIp: '"><script>alert(2)</script>', eventName: 'Decrypt|<b>x</b>' }),
-      cloudTrailRecord({ user: 'bob`|*_[x](javascript:alert(3))', keyId: '</td><script>alert(4)</script>' }),
-    ]);
-    const hdb = join(dir, 'hostile.duckdb');
-    await ingestFolder(hostile, hdb);
+    const hdb = await hostileDb();
     const engine = await DuckDBEngine.open(hdb);
     const report = await collectReport(engine, { since: null, until: null, account: null, top: 5, source: `${hdb}<script>` });
     await engine.close();
@@ -552,8 +568,7 @@ describe('the HTML report in chromium', () => {
   }, 120_000);
 
   it('an empty database gives a readable page that says there is no data', async () => {
-    const empty = join(dir, 'empty-page.duckdb');
-    (await openStore(empty)).close();
+    const empty = await emptyDb();
     const file = join(OUTPUT, 'report-empty.html');
     await htmlReport(file, '--db', empty);
     const { page, problems } = await open(file);
@@ -571,13 +586,7 @@ describe('the HTML report in chromium', () => {
   }, 60_000);
 
   it('hostile values in the data stay text', async () => {
-    const hostile = join(dir, 'hostile-page');
-    writeLogObject(hostile, logObjectKey('111111111111', 'us-east-1', '2024-05-01T10:05:00Z'), [
-      cloudTrailRecord({ user: '<img src=x onerror=alert(1)>', sourceIp: '"><script>alert(2)</script>' }),
-      cloudTrailRecord({ user: "x' onmouseover='alert(3)", keyId: '</td><script>alert(4)</script>', errorCode: '<svg onload=alert(5)>' }),
-    ]);
-    const hdb = join(dir, 'hostile-page.duckdb');
-    await ingestFolder(hostile, hdb);
+    const hdb = await hostileDb();
     const file = join(OUTPUT, 'report-hostile.html');
     await htmlReport(file, '--db', hdb);
     expect(readFileSync(file, 'utf8').match(/<script/g)).toHaveLength(1);
