@@ -12,10 +12,10 @@
 // One file for both: they read the same generated trail, whose generation and ingest (1,351 log
 // objects) is the largest cost of either, and is done once here.
 
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTrail } from '../scripts/trail-generator.js';
 import { DuckDBEngine } from '../src/engine.js';
@@ -359,8 +359,8 @@ describe('keytrail report edge cases', () => {
 
 const OUTPUT = new URL('../test-output/', import.meta.url).pathname;
 
+let browserProcess: Browser;
 let context: BrowserContext;
-let profile: string;
 
 interface Opened {
   page: Page;
@@ -406,21 +406,21 @@ describe('the HTML report in chromium', () => {
   beforeAll(async () => {
     const browser = await findChromium();
     mkdirSync(OUTPUT, { recursive: true });
-    profile = mkdtempSync(join(dir, 'chromium-profile-'));
-    context = await chromium.launchPersistentContext(profile, {
+    // A browser with a fresh context, not a persistent profile on disk: ~0.2 CPU-s less to start.
+    browserProcess = await chromium.launch({
       executablePath: browser.executablePath,
       headless: true,
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run',
         '--disable-component-update', '--disable-sync',
       ],
-      viewport: { width: 1440, height: 900 },
     });
+    context = await browserProcess.newContext({ viewport: { width: 1440, height: 900 } });
   }, 120_000);
 
   afterAll(async () => {
     await context?.close();
-    if (profile) rmSync(profile, { recursive: true, force: true });
+    await browserProcess?.close();
   });
 
   it('loads offline with no errors; its numbers, charts, sorting and findings work', async () => {
