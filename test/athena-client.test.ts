@@ -2,7 +2,6 @@
 // through the real AWS SDK: query states, failure reasons, cancellation, paging, throttling, typed
 // values, the --engine athena option of keytrail query, and Ctrl-C.
 
-import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import { AthenaEngine, AthenaQueryError, billedBytes } from '../src/athena/client.js';
@@ -10,7 +9,7 @@ import { DuckDBEngine } from '../src/engine.js';
 import { exportParquet } from '../src/export/export.js';
 import { openTarget } from '../src/export/target.js';
 import { openStore } from '../src/store/schema.js';
-import { scratchDir, startAthenaServer, type AthenaServer, type Pacing } from './helpers/athena-server.js';
+import { startAthenaServer, type AthenaServer, type Pacing } from './helpers/athena-server.js';
 import { ingestFolder } from './helpers/ingest.js';
 import { runCli, startCli } from './helpers/cli.js';
 import { tempDir } from './helpers/log-objects.js';
@@ -22,7 +21,6 @@ const { dir, cleanup } = tempDir('keytrail-athena-client-');
 const DB = join(dir, 'keytrail.duckdb');
 const OUTPUT = 's3://lake/athena-results/';
 let s3: LocalS3;
-let s3Dir: string | undefined;
 let athena: AthenaServer;
 let env: Record<string, string>;
 
@@ -37,9 +35,7 @@ const ANSWER_WHEN_DONE: Pacing = { queuedPolls: 0, runningPolls: 0, answerWhenDo
 const cli = (args: string[]) => runCli(args, env);
 
 beforeAll(async () => {
-  // s3rver's folder on a tmpfs when there is one: it writes two files per object put (the trail's ~900).
-  s3Dir = mkdtempSync(join(scratchDir(), 'keytrail-s3-'));
-  s3 = await startLocalS3(s3Dir);
+  s3 = await startLocalS3();
   await s3.createBucket('lake');
   // 3 days, 2 accounts, with errors and JSON: enough to compare values of every type.
   const trail = join(dir, 'trail');
@@ -75,7 +71,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await athena?.stop();
   await s3?.stop();
-  if (s3Dir) rmSync(s3Dir, { recursive: true, force: true });
   cleanup();
 });
 

@@ -6,7 +6,7 @@
 // The trail is the smallest that still holds every injected anomaly with its baseline (two weeks: the
 // generator's fixed streams set its size, not targetMb); 21 days gave the same findings, 1.5x the objects.
 
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import pLimit from 'p-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,24 +22,21 @@ import { collectReport } from '../src/report/collect.js';
 import { detectFindings } from '../src/report/findings.js';
 import { type Row } from '../src/store/db.js';
 import { openStore } from '../src/store/schema.js';
-import { scratchDir, startAthenaServer, type AthenaServer } from './helpers/athena-server.js';
+import { startAthenaServer, type AthenaServer } from './helpers/athena-server.js';
 import { ingestFolder } from './helpers/ingest.js';
 import { runCli } from './helpers/cli.js';
-import { datasetRecords } from './helpers/log-objects.js';
+import { datasetRecords, tempDir } from './helpers/log-objects.js';
 import { keyArn, kmsEvent, writeTrail } from './helpers/trail.js';
 import { KMS_EVENTS_COLUMNS } from '../src/athena/ddl.js';
 import { startLocalS3, type LocalS3 } from '../scripts/local-s3.js';
 
 const MB = Number(process.env.KEYTRAIL_COST_MB ?? 0.1);
 const DAYS = process.env.KEYTRAIL_COST_MB ? 21 : 14;
-// On a tmpfs when there is one: the trail's ~900 objects are written, read and removed here.
-const dir = mkdtempSync(join(scratchDir(), 'keytrail-athena-engine-'));
-const cleanup = () => rmSync(dir, { recursive: true, force: true });
+const { dir, cleanup } = tempDir('keytrail-athena-engine-');
 const TRAIL = join(dir, 'trail');
 const DB = join(dir, 'keytrail.duckdb');
 const OUTPUT = 's3://lake/athena-results/';
 let s3: LocalS3;
-let s3Dir: string | undefined;
 let athena: AthenaServer;
 let summary: TrailSummary;
 let env: Record<string, string>;
@@ -102,9 +99,7 @@ beforeAll(async () => {
   // Without the unreadable objects: Athena fails a whole query on one corrupt gzip object.
   summary = generateTrail({ out: TRAIL, targetMb: MB, days: DAYS, org: true, bad: false });
   const ingested = ingestFolder(TRAIL, DB); // while the trail uploads
-  // s3rver's folder on a tmpfs when there is one: it writes two files per object put (the trail's ~900).
-  s3Dir = mkdtempSync(join(scratchDir(), 'keytrail-s3-'));
-  s3 = await startLocalS3(s3Dir);
+  s3 = await startLocalS3();
   await s3.createBucket('lake');
   await s3.createBucket('trail');
   process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER';
@@ -134,7 +129,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await athena?.stop();
   await s3?.stop();
-  if (s3Dir) rmSync(s3Dir, { recursive: true, force: true });
   cleanup();
 });
 
