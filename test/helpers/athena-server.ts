@@ -22,7 +22,7 @@
 
 import { Agent, get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -113,7 +113,7 @@ class AthenaError extends Error {
 }
 
 export async function startAthenaServer(options: AthenaServerOptions): Promise<AthenaServer> {
-  const cacheRoot = mkdtempSync(join(scratchDir(), 'keytrail-athena-'));
+  const cacheRoot = mkdtempSync(join(tmpdir(), 'keytrail-athena-'));
   // Queries run one at a time; a second thread cost read_json 3x the CPU (1.4 -> 4.9 s decoding a trail).
   const duck = await DuckDBInstance.create(':memory:', { threads: '1' });
   const setup = await duck.connect();
@@ -618,20 +618,6 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
 }
 
 class QueryFailure extends Error {}
-
-/**
- * Where the local copies of the tables' objects go: a tmpfs when there is one. A first read of the
- * trail writes ~900 small files; creating them on the disk's file system cost ~5x the CPU (1000 files
- * of 20 kB: ~330 ms on ext4, ~70 ms on /dev/shm).
- */
-export function scratchDir(): string {
-  try {
-    accessSync('/dev/shm', constants.W_OK);
-    return '/dev/shm';
-  } catch {
-    return tmpdir();
-  }
-}
 
 function str(v: unknown, name: string): string {
   if (typeof v !== 'string' || v === '') throw new AthenaError('InvalidRequestException', `${name} is required`);
