@@ -1,9 +1,7 @@
 // Two workers, one per core: the suite is CPU-bound (a third worker measured no faster), and
-// vitest's default of one per core less one ran it one file at a time on a 2-core machine. The
-// vmForks pool: each worker process runs its files one after another, each in a fresh VM context,
-// instead of a new process per file: Node's start and the native modules (DuckDB's 50 MB library)
-// are paid twice per run, not once per file (suite 199-203 s and 351-356 CPU-s with forks, 181 s
-// and 324 CPU-s with vmForks). A setup file gives each file back the process.env it found. Time
+// vitest's default of one per core less one ran it one file at a time on a 2-core machine. A process
+// per file (forks): the vmForks pool saved the processes' start but ran the tests slower in its VM
+// contexts, and measured the same (195-200 s against 197 s), with files sharing a process. Time
 // limits that catch a hang rather than a busy machine. Readers' DuckDB on one thread: with both cores
 // taken by the workers, a second thread per database cost the reader-heavy files 13% more CPU.
 // dt-sql-parser's grammars (the Athena tests) run in one process per run, started by the global
@@ -39,6 +37,5 @@ export default defineConfig({
     maxWorkers: 2, testTimeout: 120_000, hookTimeout: 180_000, env: { KEYTRAIL_THREADS: '1' },
     sequence: { sequencer: LongestFirst },
     globalSetup: ['test/helpers/grammar-setup.ts'],
-    pool: 'vmForks', setupFiles: ['test/helpers/restore-env.ts'],
   },
 });
