@@ -64,17 +64,7 @@ export async function startLocalS3(directory?: string): Promise<LocalS3> {
     client,
     env: { AWS_ACCESS_KEY_ID: CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: CREDENTIALS.secretAccessKey, AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_S3: endpoint },
     createBucket: (name) => createBucket(client, name),
-    put: (bucket, key, body) => new Promise<void>((resolve, reject) => {
-      const path = `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
-      const req = request(`${endpoint}${path}`, { method: 'PUT', agent, headers: { 'content-length': body.length } }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(`PUT s3://${bucket}/${key}: ${res.statusCode} ${Buffer.concat(chunks).toString().slice(0, 200)}`))));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(body);
-    }),
+    put: async (bucket, key, body) => void (await plainRequest(agent, 'PUT', `${endpoint}${objectPath(bucket, key)}`, body)),
     stop: async () => {
       client.destroy();
       agent.destroy();
@@ -111,5 +101,29 @@ export async function uploadFolder(
 async function createBucket(client: S3Client, name: string): Promise<void> {
   await client.send(new CreateBucketCommand({ Bucket: name })).catch((err: Error) => {
     if (err.name !== 'BucketAlreadyOwnedByYou' && err.name !== 'BucketAlreadyExists') throw err;
+  });
+}
+
+/** bucket/key as the path of a path-style URL. */
+export const objectPath = (bucket: string, key: string): string => `/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`;
+
+/**
+ * A plain, anonymous request to s3rver, which takes those: the body of a 200, else an error naming
+ * the request. node:http, not fetch, which would decode a Content-Encoding (a gzipped log object).
+ */
+export function plainRequest(agent: Agent, method: 'GET' | 'PUT', url: string, body?: Uint8Array): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { method, agent, headers: body ? { 'content-length': body.length } : {} }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const text = Buffer.concat(chunks);
+        if (res.statusCode === 200) resolve(text);
+        else reject(new Error(`${method} ${url}: ${res.statusCode} ${text.toString().slice(0, 200)}`));
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
   });
 }

@@ -20,7 +20,7 @@
 //          the query names, in the files read; for the CloudTrail table, the size of every object
 //          read (gzipped JSON is read whole). An estimate of Athena's figure, same method for both.
 
-import { Agent, get as httpGet, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Agent, type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -29,6 +29,7 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { isGroup, isOp, isToken, isWord, nextIndex, parseSql, prevIndex, type Group, type Node, type Token } from '../../src/athena/sql-lexer.js';
 import { plainRows } from '../../src/store/db.js';
 import pLimit from 'p-limit';
+import { objectPath, plainRequest } from '../../scripts/local-s3.js';
 import { listenLocally } from './local-server.js';
 import { hive, trino, type ParseError } from './sql-grammars.js';
 
@@ -378,7 +379,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
    * s3rver's); a listing of it, which every query of the raw table makes: ~45 -> ~15 ms.
    */
   function getObject(bucket: string, key: string): Promise<Buffer> {
-    return s3Get(`/${bucket}/${key.split('/').map(encodeURIComponent).join('/')}`);
+    return s3Get(objectPath(bucket, key));
   }
 
   /** One page of ListObjectsV2 (s3rver's XML, read for the fields used here). */
@@ -396,21 +397,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     return { Contents, IsTruncated: field(rest, 'IsTruncated') === 'true', NextContinuationToken: field(rest, 'NextContinuationToken') };
   }
 
-  /** A GET of s3rver; node:http, not fetch, which would decode a Content-Encoding. */
-  function s3Get(path: string): Promise<Buffer> {
-    return new Promise((resolve, reject) => {
-      httpGet(`${options.s3Endpoint}${path}`, { agent }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const body = Buffer.concat(chunks);
-          if (res.statusCode === 200) resolve(body);
-          else reject(new Error(`GET ${path}: ${res.statusCode} ${body.toString().slice(0, 200)}`));
-        });
-        res.on('error', reject);
-      }).on('error', reject);
-    });
-  }
+  const s3Get = (path: string) => plainRequest(agent, 'GET', `${options.s3Endpoint}${path}`);
 
   /** Mirrors the objects at the table's projected locations into `dir`. */
   async function sync(table: Table, dir: string): Promise<Array<{ local: string; size: number; etag: string }>> {
