@@ -1,9 +1,13 @@
 // Two workers, one per core: the suite is CPU-bound (a third worker measured no faster), and
-// vitest's default of one per core less one ran it one file at a time on a 2-core machine. A process
-// per file (forks): the vmForks pool saved the processes' start but ran the tests slower in its VM
-// contexts, and measured the same (195-200 s against 197 s), with files sharing a process. Time
-// limits that catch a hang rather than a busy machine. Readers' DuckDB on one thread: with both cores
-// taken by the workers, a second thread per database cost the reader-heavy files 13% more CPU.
+// vitest's default of one per core less one ran it one file at a time on a 2-core machine. Files
+// not isolated: each worker process runs its files one after another and keeps the modules they
+// import (DuckDB's 50 MB library, the AWS SDK, keytrail's own), which a process per file loaded 42
+// times (suite 216 s and 376 CPU-s isolated, 165-169 s and 283-290 CPU-s not, all 530 tests passing;
+// the vmForks pool, a fresh VM context per file, measured the same as isolated). The files still
+// share no state: keytrail keeps none in its modules, runCli restores the console, env and umask it
+// changes, and a setup file gives each file back the process.env it found. Time limits that catch a
+// hang rather than a busy machine. Readers' DuckDB on one thread: with both cores taken by the
+// workers, a second thread per database cost the reader-heavy files 13% more CPU.
 // dt-sql-parser's grammars (the Athena tests) run in one process per run, started by the global
 // setup (test/helpers/grammar-setup.ts): their warm-up, ~7 CPU-s for the Trino grammar, was paid in
 // each test file that validated SQL; and no test file loads (or vite transforms) the package.
@@ -37,5 +41,6 @@ export default defineConfig({
     maxWorkers: 2, testTimeout: 120_000, hookTimeout: 180_000, env: { KEYTRAIL_THREADS: '1' },
     sequence: { sequencer: LongestFirst },
     globalSetup: ['test/helpers/grammar-setup.ts'],
+    isolate: false, setupFiles: ['test/helpers/restore-env.ts'],
   },
 });
