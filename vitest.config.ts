@@ -5,9 +5,9 @@
 // times (suite 216 s and 376 CPU-s isolated, 165-169 s and 283-290 CPU-s not, all 530 tests passing;
 // the vmForks pool, a fresh VM context per file, measured the same as isolated). The files still
 // share no state: keytrail keeps none in its modules, runCli restores the console, env and umask it
-// changes, and a setup file gives each file back the process.env it found. Time limits that catch a
-// hang rather than a busy machine. Readers' DuckDB on one thread: with both cores taken by the
-// workers, a second thread per database cost the reader-heavy files 13% more CPU.
+// changes, and a setup file (test/helpers/per-file.ts) starts each file as it would start alone.
+// Time limits that catch a hang rather than a busy machine. Readers' DuckDB on one thread: with both
+// cores taken by the workers, a second thread per database cost the reader-heavy files 13% more CPU.
 // dt-sql-parser's grammars (the Athena tests) run in one process per run, started by the global
 // setup (test/helpers/grammar-setup.ts): their warm-up, ~7 CPU-s for the Trino grammar, was paid in
 // each test file that validated SQL; and no test file loads (or vite transforms) the package.
@@ -41,6 +41,6 @@ export default defineConfig({
     maxWorkers: 2, testTimeout: 120_000, hookTimeout: 180_000, env: { KEYTRAIL_THREADS: '1' },
     sequence: { sequencer: LongestFirst },
     globalSetup: ['test/helpers/grammar-setup.ts'],
-    isolate: false, setupFiles: ['test/helpers/restore-env.ts'],
+    isolate: false, setupFiles: ['test/helpers/per-file.ts'],
   },
 });

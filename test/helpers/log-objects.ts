@@ -13,6 +13,8 @@ export function tempDir(prefix = 'keytrail-test-'): { dir: string; cleanup: () =
 }
 
 let serial = 0;
+/** Object serials from 0 again: test/helpers/per-file.ts calls it before each test file. */
+export const restartSerials = () => void (serial = 0);
 
 /** The key of a log object in the CloudTrail layout, delivered at `time` (ISO). */
 export function logObjectKey(account: string, region: string, time: string, org?: string): string {

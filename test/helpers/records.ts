@@ -16,7 +16,9 @@ export interface RecordOptions {
   extra?: Record<string, unknown>;
 }
 
-const ids = seededIds('test/helpers/records');
+let ids = seededIds('test/helpers/records');
+/** Ids from the seed's start again: test/helpers/per-file.ts calls it before each test file. */
+export const restartRecordIds = () => void (ids = seededIds('test/helpers/records'));
 
 export function cloudTrailRecord(o: RecordOptions = {}): Record<string, unknown> {
   const account = o.account ?? '111111111111';

@@ -96,7 +96,9 @@ export interface KmsEventOptions {
   extra?: CtRecord;
 }
 
-const ids = seededIds('test/helpers/trail');
+let ids = seededIds('test/helpers/trail');
+/** Ids from the seed's start again: test/helpers/per-file.ts calls it before each test file. */
+export const restartTrailIds = () => void (ids = seededIds('test/helpers/trail'));
 
 /** A KMS record as CloudTrail writes it for `identity` (ids from a fixed seed: a run is repeatable). */
 export function kmsEvent(o: KmsEventOptions): CtRecord {
