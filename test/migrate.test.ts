@@ -1,6 +1,7 @@
 // A database written by keytrail 0.2 (a global index on the events tables' key) is brought to the
 // current schema the first time this version opens it to write: the same rows, in event time order,
-// no index; and ingests go on from where it was.
+// no index; and ingests go on from where it was. A database made with another schema (its stamp
+// differs) is brought up to this one, and one made with this one is not rewritten.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -62,5 +63,37 @@ describe('migration from 0.2', () => {
     const next = await ingestFolder(trail, db, { full: true });
     expect(next).toMatchObject({ objects: 1, newRows: 2 });
     expect(await sql(db, 'SELECT count(*) AS n, count(DISTINCT event_key) AS k FROM kms_events')).toEqual([{ n: 11, k: 11 }]);
+  });
+});
+
+describe('the schema stamp', () => {
+  const view = `SELECT sql FROM duckdb_views() WHERE view_name = 'kms_usage_by_key'`;
+  const stamp = 'SELECT stamp FROM keytrail_schema';
+
+  it('brings a database made with another schema up to this one, and leaves one made with it alone', async () => {
+    const db = join(dir, 'stamped.duckdb');
+    (await openStore(db)).close();
+    const [current] = await sql<{ stamp: string }>(db, stamp);
+    expect(current.stamp).toMatch(/^[0-9a-f]{64}$/);
+    const made = await sql(db, view);
+
+    // Another version's schema: its view differs, and so does its stamp.
+    const change = async (statements: string[]) => {
+      const store = await openStore(db, { schemaReady: true });
+      try {
+        for (const s of statements) await store.run(s);
+      } finally {
+        store.close();
+      }
+    };
+    await change(['CREATE OR REPLACE VIEW kms_usage_by_key AS SELECT 1 AS older', `UPDATE keytrail_schema SET stamp = 'another version'`]);
+    (await openStore(db)).close();
+    expect(await sql(db, view)).toEqual(made);
+    expect(await sql(db, stamp)).toEqual([current]);
+
+    // Stamped with this schema: a writer takes it as it is, and does not rewrite it.
+    await change(['CREATE OR REPLACE VIEW kms_usage_by_key AS SELECT 1 AS older']);
+    (await openStore(db)).close();
+    expect((await sql<{ sql: string }>(db, view))[0].sql).toContain('older');
   });
 });
