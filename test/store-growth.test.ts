@@ -66,7 +66,8 @@ describe('a store of millions of events', () => {
     const detect = await runCli(['detect', '--db', db, '--format', 'json']);
     expect(detect.stderr).toBe('');
     expect([0, 1]).toContain(detect.code);
-    const report = await runCli(['report', '--db', db, '--format', 'json', '--out', join(dir, 'report.json')]);
+    // Without the findings: they are detect's, just run.
+    const report = await runCli(['report', '--db', db, '--format', 'json', '--no-findings', '--out', join(dir, 'report.json')]);
     expect(report.stderr).toBe('');
     expect(report.code).toBe(0);
   }, 180_000);
