@@ -85,11 +85,14 @@ export async function ingest(source: LogSource, dbPath: string, options: IngestO
 async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestOptions): Promise<IngestSummary> {
   const started = Date.now();
   const dbPath = db.path;
-  const { runId, marks } = await db.use(async (store) => ({ runId: await startRun(store, source.name), marks: await readStreamMarks(store, source.name) }));
+  const { runId, marks, manifest } = await db.use(async (store) => ({
+    runId: await startRun(store, source.name),
+    marks: await readStreamMarks(store, source.name),
+    manifest: await ManifestIndex.open(store, db, options.retryQuarantined),
+  }));
   const range = options.range;
   const lookback = options.lookbackDays ?? DEFAULT_LOOKBACK_DAYS;
   const staging = await stagingFolder(dbPath);
-  const manifest = new ManifestIndex(db, options.retryQuarantined);
   const pool = new DecodePool({ size: options.workers, inFlight: options.concurrency });
   const limit = pLimit(options.concurrency);
   const maxBytes = options.maxObjectBytes ?? DEFAULT_MAX_OBJECT_BYTES;

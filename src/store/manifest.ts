@@ -20,9 +20,19 @@ const DAYS_PER_LOOKUP = 7;
 export class ManifestIndex {
   private readonly days = new Map<string, Map<string, Known>>();
 
-  constructor(private readonly db: BriefWriter, private readonly retryQuarantined = false) {}
+  private constructor(private readonly db: BriefWriter, private readonly retryQuarantined: boolean, private readonly empty: boolean) {}
+
+  /**
+   * The index of the database `store` is open on (the run's first look at it). An empty manifest (a
+   * first run) answers 'new' without a look-up: each one opens the database.
+   */
+  static async open(store: Store, db: BriefWriter, retryQuarantined = false): Promise<ManifestIndex> {
+    const [{ known }] = await store.all<{ known: boolean }>('SELECT EXISTS (SELECT 1 FROM ingested_objects) AS known');
+    return new ManifestIndex(db, retryQuarantined, !known);
+  }
 
   async verdict(ref: LogObjectRef): Promise<Verdict> {
+    if (this.empty) return 'new';
     const known = (await this.day(ref.day)).get(ref.uri);
     if (!known) return 'new';
     if (known.status === 'failed') return 'reread';
