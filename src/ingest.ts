@@ -111,7 +111,8 @@ async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestO
   let commits: Promise<void> = Promise.resolve();
   const listings: StreamListing[] = [];
   const listingOf = new Map<LogObjectRef, StreamListing>();
-  const flush = () => {
+  /** Hands the batch to a commit; the last one also finishes the run, in the same opening of the database. */
+  const flush = (last = false) => {
     const full = batch;
     batch = new Batch(batchFile(staging, ++batchNo));
     // Commits go in order: a stream whose last objects are in this batch is complete with it.
@@ -126,16 +127,19 @@ async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestO
     const n = batchNo; // 1 for the first batch
     commits = commits.then(async () => {
       crashPoint('before-commit', n);
-      const result = await db.use((store) => full.commit(store, source.name, runId, async (s) => {
-        await saveStreamMarks(s, source.name, runId, complete);
-        crashPoint('in-commit', n);
-      }));
+      await db.use(async (store) => {
+        const result = await full.commit(store, source.name, runId, async (s) => {
+          await saveStreamMarks(s, source.name, runId, complete);
+          crashPoint('in-commit', n);
+        });
+        summary.newRows += result.newRows;
+        for (const e of result.entries) {
+          summary.kmsEvents += e.kmsEvents;
+          if (e.status !== 'ok') summary[e.status].push({ uri: e.ref.uri, error: e.error! });
+        }
+        if (last) await finishRun(store, summary, started);
+      });
       crashPoint('after-commit', n);
-      summary.newRows += result.newRows;
-      for (const e of result.entries) {
-        summary.kmsEvents += e.kmsEvents;
-        if (e.status !== 'ok') summary[e.status].push({ uri: e.ref.uri, error: e.error! });
-      }
     });
     return commits;
   };
@@ -193,17 +197,12 @@ async function ingestLocked(source: LogSource, db: BriefWriter, options: IngestO
       listing.listingDone = true;
     }
     await Promise.all(inflight);
-    await flush();
+    await flush(true);
   } finally {
     await commits.catch(() => {});
     await pool.close();
   }
   await commits; // surfaces a failed commit
-  summary.seconds = (Date.now() - started) / 1000;
-  await db.use(async (store) => {
-    summary.unreadableBefore = await countUnreadable(store, source.name, runId);
-    await finishRun(store, summary);
-  });
   return summary;
 }
 
@@ -226,7 +225,10 @@ async function countUnreadable(store: Store, source: string, runId: number): Pro
   return n;
 }
 
-async function finishRun(store: Store, s: IngestSummary): Promise<void> {
+/** Records the run's outcome; `s` gets its duration and the unreadable objects earlier runs found. */
+async function finishRun(store: Store, s: IngestSummary, started: number): Promise<void> {
+  s.unreadableBefore = await countUnreadable(store, s.source, s.runId);
+  s.seconds = (Date.now() - started) / 1000;
   const failed = s.failed.length + s.unreadable.length;
   const status = failed > 0 ? 'failed' : s.quarantined.length > 0 ? 'partial' : 'ok';
   await store.run(

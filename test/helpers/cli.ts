@@ -10,8 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { format } from 'node:util';
 import { main } from '../../src/cli/commands.js';
 
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true'; // as the CLI's entry point sets it
-
 export const CLI = fileURLToPath(new URL('../../dist/src/cli/main.js', import.meta.url));
 
 export interface CliResult { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
