@@ -23,9 +23,10 @@ function rememberReads(store: Record<string, unknown>): void {
   const remembered = ['listObjects', 'getMetadata', 'getBucket', 'getSubresource'];
   // Reads left as they are: paths, rare calls, and getObject, which reads through getMetadata.
   const uncached = ['constructor', 'getBucketPath', 'getResourcePath', 'listBuckets', 'existsObject', 'getObject'];
-  // Writes that change a bucket (its folder, its configuration); every other write changes objects
-  // only, and leaves the bucket reads (getBucket, getSubresource of no key) that each request makes.
-  const bucketWrites = ['putBucket', 'deleteBucket', 'reset', 'putSubresource', 'deleteSubresource'];
+  // Writes that change objects only: they leave the bucket reads (getBucket, getSubresource of no
+  // key) that each request makes. Every other write (putBucket, deleteBucket, reset, the
+  // subresources ...) may change a bucket, and forgets those too.
+  const objectWrites = ['putObject', 'copyObject', 'deleteObject', 'putMetadata', 'initiateUpload', 'putPart', 'putObjectMultipart'];
   const bucketRead = (name: string, args: unknown[]) => name === 'getBucket' || (name === 'getSubresource' && !args[1]);
   const cache = { bucket: new Map<string, Promise<unknown>>(), objects: new Map<string, Promise<unknown>>() };
   const writes = { bucket: 0, objects: 0 }; // bumped as a write starts and as it ends
@@ -54,7 +55,7 @@ function rememberReads(store: Record<string, unknown>): void {
       };
       continue;
     }
-    const all = bucketWrites.includes(name) || !['putObject', 'copyObject', 'deleteObject', 'putMetadata', 'initiateUpload', 'putPart', 'putObjectMultipart'].includes(name);
+    const all = !objectWrites.includes(name);
     store[name] = (...args: unknown[]) => {
       forget(all);
       const out = method.apply(store, args) as unknown;

@@ -195,15 +195,13 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
     }
     if (!databases.has(q.database)) throw new QueryFailure(`SCHEMA_NOT_FOUND: Schema ${q.database} does not exist`);
     if (/^CREATE\s+EXTERNAL\s+TABLE/i.test(sql)) {
-      const errors = await hive.validate(sql);
-      if (errors.length > 0) throw new QueryFailure(`line ${errors[0].startLine}:${errors[0].startColumn}: ${errors[0].message}`);
+      refuseUnparsed(await hive.validate(sql));
       const table = parseExternalTable(sql, q.database);
       tables.set(`${q.database}.${table.name}`, table);
       return;
     }
     if ((m = /^CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)\s+AS\s+([\s\S]*)$/i.exec(sql))) {
-      const errors = await trinoErrors(sql);
-      if (errors.length > 0) throw new QueryFailure(`line ${errors[0].startLine}:${errors[0].startColumn}: ${errors[0].message}`);
+      refuseUnparsed(await trinoErrors(sql));
       const name = m[1].toLowerCase();
       views.set(`${q.database}.${name}`, m[2]);
       materialized.delete(`${q.database}.${name}`);
@@ -212,7 +210,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
         await prepareTables(conn, q.database, m[2]);
         // The view's SQL under a second name; the view itself reads it, or its rows once materialized.
         await conn.run(`CREATE OR REPLACE VIEW ${ident(`${name}$definition`)} AS ${toDuckDB(m[2])}`);
-        await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM ${ident(`${name}$definition`)}`);
+        await readDefinition(conn, name);
       } catch (err) {
         throw new QueryFailure(`FAILED: ${(err as Error).message.split('\n')[0]}`);
       }
@@ -222,11 +220,7 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
   }
 
   async function select(q: ServerQuery): Promise<void> {
-    const errors = await trinoErrors(q.sql);
-    if (errors.length > 0) {
-      const e = errors[0];
-      throw new QueryFailure(`line ${e.startLine}:${e.startColumn}: ${e.message}`);
-    }
+    refuseUnparsed(await trinoErrors(q.sql));
     checkParameters(q.sql, q.parameters);
     if (!databases.has(q.database)) throw new QueryFailure(`SCHEMA_NOT_FOUND: line 1:1: Schema '${q.database}' does not exist`);
     const conn = await session(q.database);
@@ -300,9 +294,14 @@ export async function startAthenaServer(options: AthenaServerOptions): Promise<A
       await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM memory.main.${rows}`);
       materialized.set(key, state);
     } catch {
-      await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM ${ident(`${name}$definition`)}`);
+      await readDefinition(conn, name);
       materialized.delete(key);
     }
+  }
+
+  /** The view computes its rows again, from its SQL kept under a second name. */
+  async function readDefinition(conn: DuckDBConnection, name: string): Promise<void> {
+    await conn.run(`CREATE OR REPLACE VIEW ${ident(name)} AS SELECT * FROM ${ident(`${name}$definition`)}`);
   }
 
   /** What the rows of SQL over the database's tables and views come from; null when a table was never read. */
@@ -609,6 +608,12 @@ class QueryFailure extends Error {}
 function str(v: unknown, name: string): string {
   if (typeof v !== 'string' || v === '') throw new AthenaError('InvalidRequestException', `${name} is required`);
   return v;
+}
+
+/** What Athena answers to SQL its grammar refuses: the first parse error, where it is. */
+function refuseUnparsed(errors: ParseError[]): void {
+  const e = errors[0];
+  if (e) throw new QueryFailure(`line ${e.startLine}:${e.startColumn}: ${e.message}`);
 }
 
 const ident = (s: string) => `"${s.replaceAll('"', '""')}"`;
